@@ -1,0 +1,158 @@
+using Appliance.Domain.Demo;
+using Appliance.Platform;
+using Appliance.Platform.Configuration;
+using Appliance.Platform.Database;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Appliance.Api.Cli;
+
+/// <summary>
+/// The binary's subcommands. Exit codes (see <see cref="ExitCodes"/>): 0 ok, 1 runtime error, 64 usage,
+/// 65 migration refused, 69 database unavailable, 78 configuration error.
+/// </summary>
+public static class ApiCommands
+{
+    public const string Usage = """
+        Usage: appliance-api [serve]                 run the HTTP API
+               appliance-api migrate                 apply pending database migrations, then exit
+               appliance-api migrate --status        print the schema state; exit 0 when current, 65 otherwise
+               appliance-api seed-demo --admin-email EMAIL --admin-password-file FILE
+                                                     fill an empty database with a demo MSP (no-op when seeded)
+        Settings come from appsettings.json, /etc/appliance/*.json and APPLIANCE_* environment variables.
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var command = args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal) ? "serve" : args[0];
+        var rest = args.Length == 0 || command == "serve" && args[0] != "serve" ? args : args[1..];
+        try
+        {
+            return command switch
+            {
+                "serve" => await ServeAsync(rest),
+                "migrate" => await MigrateAsync(rest),
+                "seed-demo" => await SeedDemoAsync(rest),
+                "help" or "--help" or "-h" => PrintUsage(Console.Out, ExitCodes.Ok),
+                _ => PrintUsage(Console.Error, ExitCodes.Usage, $"unknown command '{command}'"),
+            };
+        }
+        catch (ConfigurationException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return ExitCodes.Configuration;
+        }
+        catch (MigrationRefusedException ex)
+        {
+            await Console.Error.WriteLineAsync("migration refused: " + ex.Message);
+            return ExitCodes.MigrationRefused;
+        }
+        catch (NpgsqlException ex) when (ex is not PostgresException)
+        {
+            await Console.Error.WriteLineAsync("database unavailable: " + ex.Message);
+            return ExitCodes.DatabaseUnavailable;
+        }
+    }
+
+    private static async Task<int> ServeAsync(string[] args)
+    {
+        var app = ApiHost.Build(args);
+        await app.RunAsync();
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> MigrateAsync(string[] args)
+    {
+        var statusOnly = args.Contains("--status", StringComparer.Ordinal);
+        if (args.Any(a => a != "--status"))
+        {
+            return PrintUsage(Console.Error, ExitCodes.Usage, "migrate takes only --status");
+        }
+
+        var settings = LoadSettings(args);
+        await using var dataSource = ApplianceDataSource.Create(settings.Database.ConnectionString, "appliance-migrate");
+        using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(o => o.SingleLine = true));
+        var migrator = new Migrator(dataSource, Migration.Embedded(), loggerFactory.CreateLogger<Migrator>());
+        if (statusOnly)
+        {
+            var status = await migrator.GetStatusAsync();
+            Console.WriteLine($"schema {status.State.ToString().ToLowerInvariant()}: applied {status.AppliedVersion}, release knows {status.KnownVersion}{(status.Problem is null ? string.Empty : "; " + status.Problem)}");
+            return status.State is SchemaState.Current or SchemaState.Ahead ? ExitCodes.Ok : ExitCodes.MigrationRefused;
+        }
+
+        var applied = await migrator.MigrateAsync();
+        Console.WriteLine(applied.Count == 0 ? "schema already current" : $"applied {applied.Count} migration(s): {string.Join(", ", applied.Select(m => m.FileName))}");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> SeedDemoAsync(string[] args)
+    {
+        string? email = null;
+        string? passwordFile = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--admin-email" when i + 1 < args.Length:
+                    email = args[++i];
+                    break;
+                case "--admin-password-file" when i + 1 < args.Length:
+                    passwordFile = args[++i];
+                    break;
+                default:
+                    return PrintUsage(Console.Error, ExitCodes.Usage, $"unexpected argument '{args[i]}'");
+            }
+        }
+
+        if (email is null || passwordFile is null)
+        {
+            return PrintUsage(Console.Error, ExitCodes.Usage, "seed-demo needs --admin-email and --admin-password-file");
+        }
+
+        if (!File.Exists(passwordFile))
+        {
+            return PrintUsage(Console.Error, ExitCodes.Usage, $"password file '{passwordFile}' does not exist");
+        }
+
+        var password = (await File.ReadAllTextAsync(passwordFile)).Trim();
+        if (password.Length < 12)
+        {
+            return PrintUsage(Console.Error, ExitCodes.Usage, "the admin password must have at least 12 characters");
+        }
+
+        var settings = LoadSettings([]);
+        await using var dataSource = ApplianceDataSource.Create(settings.Database.ConnectionString, "appliance-seed");
+        var status = await new Migrator(dataSource, Migration.Embedded(), NullLogger.Instance).GetStatusAsync();
+        if (status.State is SchemaState.Pending or SchemaState.Edited)
+        {
+            throw new MigrationRefusedException($"the schema is not current ({status.Problem}); run 'appliance-api migrate' first");
+        }
+
+        var result = await new DemoSeeder(dataSource).SeedAsync(email, password, CancellationToken.None);
+        Console.WriteLine(result.Seeded
+            ? $"seeded demo MSP: {result.Customers} customers, {result.Users} users, {result.Tickets} tickets"
+            : "demo data already present; nothing changed");
+        return ExitCodes.Ok;
+    }
+
+    private static ApplianceSettings LoadSettings(string[] args)
+    {
+        var configuration = new ConfigurationBuilder()
+            .SetBasePath(AppContext.BaseDirectory)
+            .AddJsonFile("appsettings.json", optional: true);
+        configuration.AddApplianceSources(args);
+        return ApplianceSettings.Load(configuration.Build());
+    }
+
+    private static int PrintUsage(TextWriter writer, int exitCode, string? problem = null)
+    {
+        if (problem is not null)
+        {
+            writer.WriteLine("appliance-api: " + problem);
+        }
+
+        writer.WriteLine(Usage);
+        return exitCode;
+    }
+}

@@ -1,0 +1,39 @@
+namespace Appliance.Api.Http;
+
+/// <summary>The one error shape of the API (seed 002 §4.4).</summary>
+public sealed record ErrorEnvelope(ErrorBody Error);
+
+public sealed record ErrorBody(string Code, string Message, IReadOnlyList<ErrorDetail> Details, string RequestId, DateTimeOffset Timestamp);
+
+public sealed record ErrorDetail(string Field, string Message);
+
+/// <summary>Error codes the API answers with; the seed's names where it has one.</summary>
+public static class ErrorCodes
+{
+    public const string ValidationError = "VALIDATION_ERROR";
+    public const string InvalidInput = "INVALID_INPUT";
+    public const string ResourceNotFound = "RESOURCE_NOT_FOUND";
+    public const string ResourceAlreadyExists = "RESOURCE_ALREADY_EXISTS";
+    public const string ResourceConflict = "RESOURCE_CONFLICT";
+    public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
+    public const string UnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE";
+    public const string PayloadTooLarge = "PAYLOAD_TOO_LARGE";
+    public const string RateLimitExceeded = "RATE_LIMIT_EXCEEDED";
+    public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
+    public const string InternalError = "INTERNAL_ERROR";
+
+    public static string ForStatus(int status) => status switch
+    {
+        StatusCodes.Status400BadRequest => InvalidInput,
+        StatusCodes.Status404NotFound => ResourceNotFound,
+        StatusCodes.Status405MethodNotAllowed => MethodNotAllowed,
+        StatusCodes.Status409Conflict => ResourceConflict,
+        StatusCodes.Status413PayloadTooLarge => PayloadTooLarge,
+        StatusCodes.Status415UnsupportedMediaType => UnsupportedMediaType,
+        StatusCodes.Status422UnprocessableEntity => ValidationError,
+        StatusCodes.Status429TooManyRequests => RateLimitExceeded,
+        StatusCodes.Status503ServiceUnavailable => ServiceUnavailable,
+        >= 500 => InternalError,
+        _ => InvalidInput,
+    };
+}

@@ -1,0 +1,126 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using Appliance.Domain.Common;
+using Appliance.Platform.Redis;
+using Npgsql;
+
+namespace Appliance.Api.Http;
+
+/// <summary>
+/// Turns every failure into the error envelope with the right status: bad bodies are the client's fault (4xx),
+/// an unreachable PostgreSQL or Redis is 503, anything else is a 500 with no internals shown to the client.
+/// </summary>
+public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger, long maxRequestBodyBytes)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Request.ContentLength > maxRequestBodyBytes)
+        {
+            await ApiErrors.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, TooLarge(maxRequestBodyBytes));
+            return;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            var (status, code, message, details) = Classify(ex, maxRequestBodyBytes);
+            if (status >= 500)
+            {
+                logger.LogError(ex, "{Method} {Path} failed: {Code}", context.Request.Method, context.Request.Path, code);
+            }
+            else
+            {
+                logger.LogInformation("{Method} {Path} rejected: {Status} {Code} {Message}", context.Request.Method, context.Request.Path, status, code, message);
+            }
+
+            context.Response.Clear();
+            await ApiErrors.WriteAsync(context, status, code, message, details);
+        }
+    }
+
+    /// <summary>The message for a status some framework component set without writing a body.</summary>
+    public static string DescribeStatus(HttpContext context, int status, long maxRequestBodyBytes)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return status switch
+        {
+            StatusCodes.Status404NotFound => $"No resource at {context.Request.Method} {context.Request.Path}",
+            StatusCodes.Status405MethodNotAllowed => $"{context.Request.Method} is not allowed on {context.Request.Path}",
+            StatusCodes.Status413PayloadTooLarge => TooLarge(maxRequestBodyBytes),
+            StatusCodes.Status415UnsupportedMediaType => UnsupportedMediaType,
+            _ => $"Request failed with status {status}",
+        };
+    }
+
+    private const string UnsupportedMediaType = "Request body must be JSON (Content-Type: application/json)";
+
+    private static string TooLarge(long maxRequestBodyBytes) => $"Request body is larger than the limit of {maxRequestBodyBytes} bytes";
+
+    public static (int Status, string Code, string Message, IReadOnlyList<ErrorDetail> Details) Classify(Exception exception, long maxRequestBodyBytes)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        switch (exception)
+        {
+            case DomainValidationException validation:
+                return (StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationError, "Invalid input data", validation.Errors.Select(e => new ErrorDetail(e.Field, e.Message)).ToList());
+            case DomainConflictException conflict:
+                return (StatusCodes.Status409Conflict, ErrorCodes.ResourceAlreadyExists, conflict.Message, conflict.Errors.Select(e => new ErrorDetail(e.Field, e.Message)).ToList());
+            case BadHttpRequestException bad:
+                return ClassifyBadRequest(bad, maxRequestBodyBytes);
+            case RedisUnavailableException:
+                return (StatusCodes.Status503ServiceUnavailable, ErrorCodes.ServiceUnavailable, "A backing service (Redis) is unavailable; try again shortly", []);
+            case NpgsqlException npgsql when npgsql is not PostgresException && (npgsql.IsTransient || npgsql.InnerException is SocketException or TimeoutException or IOException):
+                return (StatusCodes.Status503ServiceUnavailable, ErrorCodes.ServiceUnavailable, "A backing service (PostgreSQL) is unavailable; try again shortly", []);
+            default:
+                return (StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "An unexpected error occurred; quote the request id when reporting it", []);
+        }
+    }
+
+    private static (int, string, string, IReadOnlyList<ErrorDetail>) ClassifyBadRequest(BadHttpRequestException bad, long maxRequestBodyBytes)
+    {
+        switch (bad.StatusCode)
+        {
+            case StatusCodes.Status413PayloadTooLarge:
+                return (StatusCodes.Status413PayloadTooLarge, ErrorCodes.PayloadTooLarge, TooLarge(maxRequestBodyBytes), []);
+            case StatusCodes.Status415UnsupportedMediaType:
+                return (StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType, UnsupportedMediaType, []);
+        }
+
+        if (FindInner<JsonException>(bad) is { } json)
+        {
+            var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "body" : JsonPathToField(json.Path);
+            var problem = json.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "Unknown field"
+                : json.Message.Contains("could not be converted", StringComparison.Ordinal) ? "Value has the wrong type"
+                : json.LineNumber is { } line ? $"Malformed JSON near line {line + 1}, position {json.BytePositionInLine + 1}"
+                : "Malformed JSON";
+            return (StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "Request body is not valid JSON for this endpoint", [new ErrorDetail(field, problem)]);
+        }
+
+        if (bad.Message.Contains("was not provided from body", StringComparison.Ordinal) || bad.Message.Contains("body was empty", StringComparison.OrdinalIgnoreCase))
+        {
+            return (StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "Request body is required", [new ErrorDetail("body", "A JSON object is required")]);
+        }
+
+        return (bad.StatusCode is >= 400 and < 500 ? bad.StatusCode : StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "The request could not be read", []);
+    }
+
+    private static string JsonPathToField(string path) => path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+
+    private static T? FindInner<T>(Exception exception)
+        where T : Exception
+    {
+        for (var current = exception.InnerException; current is not null; current = current.InnerException)
+        {
+            if (current is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+}

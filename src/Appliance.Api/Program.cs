@@ -1,0 +1,3 @@
+using Appliance.Api.Cli;
+
+return await ApiCommands.RunAsync(args);

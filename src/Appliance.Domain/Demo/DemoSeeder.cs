@@ -1,0 +1,157 @@
+using Microsoft.AspNetCore.Identity;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Appliance.Domain.Demo;
+
+public sealed record DemoSeedResult(bool Seeded, int Customers, int Users, int Tickets);
+
+/// <summary>
+/// Fills an empty appliance with a small, believable MSP so that a first look shows a working queue.
+/// Runs once: a database that already has an organization is left alone.
+/// </summary>
+public sealed class DemoSeeder(NpgsqlDataSource dataSource)
+{
+    private static readonly (string Number, string Name, string Vat, string Language)[] Customers =
+    [
+        ("K-1001", "Bäckerei Schmidt GmbH", "DE811907980", "de"),
+        ("K-1002", "Kanzlei Weber & Partner", "DE129273398", "de"),
+        ("K-1003", "Autohaus Müller KG", "DE118619681", "de"),
+        ("K-1004", "Northwind Logistics Ltd", "GB123456789", "en"),
+        ("K-1005", "Praxis Dr. Keller", "DE136695976", "de"),
+    ];
+
+    private static readonly (string Email, string Name, string Role, string[] Skills)[] Staff =
+    [
+        ("manager@demo-msp.example", "Sabine Brandt", "service_manager", []),
+        ("l1.anna@demo-msp.example", "Anna Vogel", "technician_l1", ["hardware", "printing", "accounts"]),
+        ("l1.jonas@demo-msp.example", "Jonas Becker", "technician_l1", ["email", "accounts"]),
+        ("l2.mehmet@demo-msp.example", "Mehmet Yilmaz", "technician_l2", ["network", "server", "security"]),
+        ("billing@demo-msp.example", "Petra Lang", "billing", []),
+    ];
+
+    private static readonly (string Title, string Description, string Category, string Priority, string Status, string Source)[] Tickets =
+    [
+        ("Drucker im Empfang druckt nicht", "Der Laserdrucker am Empfang zeigt Papierstau, obwohl kein Papier klemmt.", "printing", "medium", "new", "phone"),
+        ("VPN-Verbindung bricht ab", "Seit dem Update trennt sich der VPN-Client alle 10 Minuten.", "network", "high", "in_progress", "portal"),
+        ("Neuer Mitarbeiter: Konto anlegen", "Bitte ein Konto und ein Postfach für Frau Neumann zum 1. anlegen.", "accounts", "low", "assigned", "email"),
+        ("Server antwortet nicht", "Der Dateiserver ist seit 8 Uhr nicht erreichbar, niemand kann arbeiten.", "server", "critical", "in_progress", "phone"),
+        ("Outlook fragt ständig nach Passwort", "Outlook auf zwei Arbeitsplätzen fragt nach jedem Neustart nach dem Kennwort.", "email", "medium", "waiting_customer", "portal"),
+        ("Firewall-Regel für Kassensystem", "Das neue Kassensystem braucht eine Freigabe für den Zahlungsanbieter.", "network", "high", "new", "api"),
+        ("Monitor flackert", "Der zweite Monitor am Arbeitsplatz 3 flackert sporadisch.", "hardware", "low", "resolved", "portal"),
+        ("Verdächtige E-Mail erhalten", "Eine Mitarbeiterin hat auf einen Link in einer Phishing-Mail geklickt.", "security", "critical", "assigned", "phone"),
+    ];
+
+    public async Task<DemoSeedResult> SeedAsync(string adminEmail, string adminPassword, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockOrg = new NpgsqlCommand("LOCK TABLE organization IN EXCLUSIVE MODE", connection, transaction))
+        {
+            await lockOrg.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using (var exists = new NpgsqlCommand("SELECT count(*) FROM organization", connection, transaction))
+        {
+            if ((long)(await exists.ExecuteScalarAsync(cancellationToken))! > 0)
+            {
+                return new DemoSeedResult(false, 0, 0, 0);
+            }
+        }
+
+        await ExecuteAsync(connection, transaction, "INSERT INTO organization (name) VALUES ('Demo MSP GmbH')", cancellationToken);
+
+        var hasher = new PasswordHasher<string>();
+        var adminHash = hasher.HashPassword(adminEmail, adminPassword);
+        await InsertUserAsync(connection, transaction, adminEmail, "Appliance Admin", "system_admin", null, [], adminHash, cancellationToken);
+
+        var technicians = new List<Guid>();
+        foreach (var (email, name, role, skills) in Staff)
+        {
+            var id = await InsertUserAsync(connection, transaction, email, name, role, null, skills, null, cancellationToken);
+            if (role.StartsWith("technician", StringComparison.Ordinal))
+            {
+                technicians.Add(id);
+            }
+        }
+
+        var customerIds = new List<Guid>();
+        foreach (var (number, name, vat, language) in Customers)
+        {
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO customers (customer_number, name, vat_id, language) VALUES (@n, @name, @vat, @lang) RETURNING id",
+                connection,
+                transaction);
+            insert.Parameters.Add(new NpgsqlParameter<string>("n", number));
+            insert.Parameters.Add(new NpgsqlParameter<string>("name", name));
+            insert.Parameters.Add(new NpgsqlParameter<string>("vat", vat));
+            insert.Parameters.Add(new NpgsqlParameter<string>("lang", language));
+            var customerId = (Guid)(await insert.ExecuteScalarAsync(cancellationToken))!;
+            customerIds.Add(customerId);
+            var slug = number.ToLowerInvariant();
+            await InsertUserAsync(connection, transaction, $"admin@{slug}.example", $"IT-Kontakt {name}", "customer_admin", customerId, [], null, cancellationToken);
+        }
+
+        var ticketCount = 0;
+        for (var i = 0; i < Tickets.Length * 2; i++)
+        {
+            var (title, description, category, priority, status, source) = Tickets[i % Tickets.Length];
+            Guid? assignee = status == "new" ? null : technicians[i % technicians.Count];
+            await using var insert = new NpgsqlCommand(
+                """
+                INSERT INTO tickets (title, description, status, priority, category, tags, customer_id, assigned_to, source, created_at, updated_at,
+                                     resolved_at)
+                VALUES (@title, @description, @status, @priority, @category, @tags, @customer, @assignee, @source,
+                        now() - make_interval(hours => @age), now() - make_interval(hours => @age),
+                        CASE WHEN @status = 'resolved' THEN now() ELSE NULL END)
+                """,
+                connection,
+                transaction);
+            insert.Parameters.Add(new NpgsqlParameter<string>("title", title));
+            insert.Parameters.Add(new NpgsqlParameter<string>("description", description));
+            insert.Parameters.Add(new NpgsqlParameter<string>("status", status));
+            insert.Parameters.Add(new NpgsqlParameter<string>("priority", priority));
+            insert.Parameters.Add(new NpgsqlParameter<string>("category", category));
+            insert.Parameters.Add(new NpgsqlParameter<string[]>("tags", [category, "demo"]));
+            insert.Parameters.Add(new NpgsqlParameter<Guid>("customer", customerIds[i % customerIds.Count]));
+            insert.Parameters.Add(new NpgsqlParameter<Guid?>("assignee", NpgsqlDbType.Uuid) { TypedValue = assignee });
+            insert.Parameters.Add(new NpgsqlParameter<string>("source", source));
+            insert.Parameters.Add(new NpgsqlParameter<int>("age", (Tickets.Length * 2 - i) * 7));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+            ticketCount++;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new DemoSeedResult(true, customerIds.Count, 1 + Staff.Length + customerIds.Count, ticketCount);
+    }
+
+    private static async Task<Guid> InsertUserAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        string email,
+        string name,
+        string role,
+        Guid? customerId,
+        string[] skills,
+        string? passwordHash,
+        CancellationToken cancellationToken)
+    {
+        await using var insert = new NpgsqlCommand(
+            "INSERT INTO users (email, display_name, role, customer_id, skills, password_hash) VALUES (@e, @n, @r, @c, @s, @h) RETURNING id",
+            connection,
+            transaction);
+        insert.Parameters.Add(new NpgsqlParameter<string>("e", email));
+        insert.Parameters.Add(new NpgsqlParameter<string>("n", name));
+        insert.Parameters.Add(new NpgsqlParameter<string>("r", role));
+        insert.Parameters.Add(new NpgsqlParameter<Guid?>("c", NpgsqlDbType.Uuid) { TypedValue = customerId });
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("s", skills));
+        insert.Parameters.Add(new NpgsqlParameter<string?>("h", NpgsqlDbType.Text) { TypedValue = passwordHash });
+        return (Guid)(await insert.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

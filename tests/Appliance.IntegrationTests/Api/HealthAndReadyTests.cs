@@ -1,0 +1,87 @@
+using System.Net.Sockets;
+using Appliance.IntegrationTests.Infrastructure;
+
+namespace Appliance.IntegrationTests.Api;
+
+public sealed class HealthAndReadyTests
+{
+    [Fact]
+    public async Task Health_answers_without_touching_backing_services()
+    {
+        await using var api = await ApiServer.StartAsync(new() { ["Redis:Endpoint"] = $"127.0.0.1:{ClosedPort()}" }, withDatabase: false);
+        var response = await api.Client.GetAsync("/health");
+        Assert.Equal(200, (int)response.StatusCode);
+        var body = await ApiServer.ReadJsonAsync(response);
+        Assert.Equal("ok", body.GetProperty("status").GetString());
+        Assert.False(string.IsNullOrEmpty(body.GetProperty("version").GetString()));
+    }
+
+    [Fact]
+    public async Task Ready_is_200_with_every_check_when_postgres_redis_and_schema_are_fine()
+    {
+        await using var api = await ApiServer.StartAsync();
+        var response = await api.Client.GetAsync("/ready");
+        Assert.Equal(200, (int)response.StatusCode);
+        var body = await ApiServer.ReadJsonAsync(response);
+        Assert.Equal("ready", body.GetProperty("status").GetString());
+        foreach (var check in new[] { "postgres", "redis", "migrations" })
+        {
+            Assert.Equal("ok", body.GetProperty("checks").GetProperty(check).GetProperty("status").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Ready_is_503_envelope_naming_redis_when_redis_is_stopped_and_recovers_when_it_returns()
+    {
+        await using var redis = await RedisProcess.StartAsync();
+        await using var api = await ApiServer.StartAsync(new() { ["Redis:Endpoint"] = redis.Endpoint, ["Redis:Password"] = redis.Password });
+        Assert.Equal(200, (int)(await api.Client.GetAsync("/ready")).StatusCode);
+
+        await redis.StopAsync();
+        var down = await api.Client.GetAsync("/ready");
+        var error = await ApiServer.AssertErrorAsync(down, 503, "SERVICE_UNAVAILABLE");
+        var detail = Assert.Single(error.GetProperty("details").EnumerateArray());
+        Assert.Equal("redis", detail.GetProperty("field").GetString());
+        Assert.Contains("redis", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        await redis.RestartAsync();
+        Assert.Equal(200, (int)(await api.Client.GetAsync("/ready")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Ready_is_503_naming_postgres_and_migrations_when_postgres_is_unreachable()
+    {
+        await using var api = await ApiServer.StartAsync(withDatabase: false);
+        var response = await api.Client.GetAsync("/ready");
+        var error = await ApiServer.AssertErrorAsync(response, 503, "SERVICE_UNAVAILABLE");
+        var fields = error.GetProperty("details").EnumerateArray().Select(d => d.GetProperty("field").GetString()).ToList();
+        Assert.Equal(["postgres", "migrations"], fields);
+    }
+
+    [Fact]
+    public async Task Data_endpoint_is_503_not_500_when_postgres_is_unreachable()
+    {
+        await using var api = await ApiServer.StartAsync(withDatabase: false);
+        var response = await api.Client.GetAsync("/api/v1/customers");
+        await ApiServer.AssertErrorAsync(response, 503, "SERVICE_UNAVAILABLE");
+    }
+
+    [Fact]
+    public async Task Ready_is_503_when_migrations_are_pending()
+    {
+        await using var empty = await TestDatabase.CreateAsync(migrated: false);
+        await using var api = await ApiServer.StartAsync(new() { ["Database:ConnectionString"] = empty.ConnectionString });
+        var response = await api.Client.GetAsync("/ready");
+        var error = await ApiServer.AssertErrorAsync(response, 503, "SERVICE_UNAVAILABLE");
+        var detail = Assert.Single(error.GetProperty("details").EnumerateArray());
+        Assert.Equal("migrations", detail.GetProperty("field").GetString());
+        Assert.Contains("pending", detail.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    private static int ClosedPort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

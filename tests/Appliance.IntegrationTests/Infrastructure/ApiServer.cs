@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Appliance.Api;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The real API (Kestrel on a free loopback port) against a private PostgreSQL database and the test Redis.
+/// Log lines are captured so tests can check what operators would see.
+/// </summary>
+public sealed class ApiServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ApiServer(WebApplication app, TestDatabase? database, Uri baseAddress, CapturingLoggerProvider logs)
+    {
+        _app = app;
+        Database = database;
+        Logs = logs;
+        Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public HttpClient Client { get; }
+
+    public TestDatabase? Database { get; }
+
+    public CapturingLoggerProvider Logs { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts an API; <paramref name="settings"/> override the defaults (database, Redis, loopback port 0).</summary>
+    public static async Task<ApiServer> StartAsync(
+        Dictionary<string, string?>? settings = null,
+        Action<WebApplication>? mapExtra = null,
+        bool withDatabase = true)
+    {
+        var database = withDatabase ? await TestDatabase.CreateAsync() : null;
+        var values = new Dictionary<string, string?>
+        {
+            ["Database:ConnectionString"] = database?.ConnectionString ?? "Host=127.0.0.1;Port=1;Database=none;Username=none;Timeout=2",
+            ["Redis:Endpoint"] = TestEnvironment.RedisEndpoint,
+            ["Redis:Password"] = TestEnvironment.RedisPassword,
+            ["Http:Url"] = "http://127.0.0.1:0",
+        };
+        foreach (var (key, value) in settings ?? [])
+        {
+            values[key] = value;
+        }
+
+        var logs = new CapturingLoggerProvider();
+        var app = ApiHost.Build([], values, builder => builder.Logging.AddProvider(logs));
+        mapExtra?.Invoke(app);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new ApiServer(app, database, new Uri(address), logs);
+    }
+
+    public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    public static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var text = await response.Content.ReadAsStringAsync();
+        try
+        {
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidOperationException($"response {(int)response.StatusCode} is not JSON: '{text}'", ex);
+        }
+    }
+
+    /// <summary>Asserts the seed's error envelope and returns its <c>error</c> object.</summary>
+    public static async Task<JsonElement> AssertErrorAsync(HttpResponseMessage response, int status, string code)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal(new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" }.MediaType, response.Content.Headers.ContentType?.MediaType);
+        var body = await ReadJsonAsync(response);
+        var error = body.GetProperty("error");
+        Assert.Equal(code, error.GetProperty("code").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()));
+        Assert.Equal(JsonValueKind.Array, error.GetProperty("details").ValueKind);
+        var requestId = error.GetProperty("request_id").GetString();
+        Assert.Equal(response.Headers.GetValues("X-Request-Id").Single(), requestId);
+        Assert.True(DateTimeOffset.TryParse(error.GetProperty("timestamp").GetString(), System.Globalization.CultureInfo.InvariantCulture, out var at));
+        Assert.InRange(at, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
+        return error;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        if (Database is not null)
+        {
+            await Database.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Keeps every log line with its scopes rendered the way the console shows them.</summary>
+public sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
+{
+    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+    public ConcurrentQueue<string> Lines { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => owner._scopes.Push(state);
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var line = new StringBuilder().Append(logLevel).Append(' ').Append(category);
+            owner._scopes.ForEachScope((scope, builder) => builder.Append(" => ").Append(scope), line);
+            line.Append(' ').Append(formatter(state, exception));
+            owner.Lines.Enqueue(line.ToString());
+        }
+    }
+}

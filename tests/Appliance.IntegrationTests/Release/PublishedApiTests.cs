@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using Appliance.IntegrationTests.Infrastructure;
+using Appliance.Platform;
+
+namespace Appliance.IntegrationTests.Release;
+
+/// <summary>The self-contained, trimmed, ReadyToRun, single-file API binary as it ships.</summary>
+public sealed class PublishedApiTests
+{
+    [Fact]
+    public async Task Published_binary_migrates_serves_health_and_ready_and_stops_cleanly_on_sigterm()
+    {
+        await using var database = await TestDatabase.CreateAsync(migrated: false);
+        var port = BinaryProcess.FreePort();
+        var environment = BinaryProcess.Environment(database.ConnectionString, port);
+
+        var (migrateExit, migrateOutput) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment, "migrate");
+        Assert.True(migrateExit == ExitCodes.Ok, migrateOutput);
+        Assert.Contains("applied", migrateOutput, StringComparison.Ordinal);
+
+        await using var api = BinaryProcess.Start(BinaryProcess.PublishedApi, environment);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+        var watch = Stopwatch.StartNew();
+        HttpResponseMessage? health = null;
+        while (watch.Elapsed < TimeSpan.FromSeconds(20) && !api.HasExited)
+        {
+            try
+            {
+                health = await http.GetAsync("/health");
+                break;
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        Assert.True(health is { IsSuccessStatusCode: true }, api.Output);
+        var ready = await http.GetAsync("/ready");
+        Assert.True(ready.IsSuccessStatusCode, await ready.Content.ReadAsStringAsync());
+        var openApi = await http.GetAsync("/api/v1/openapi.json");
+        Assert.True(openApi.IsSuccessStatusCode, api.Output);
+        var unknown = await http.GetAsync("/api/v1/nope");
+        await ApiServer.AssertErrorAsync(unknown, 404, "RESOURCE_NOT_FOUND");
+        var malformed = await http.PostAsync("/api/v1/customers", ApiServer.Json("{\"name\": 1"));
+        await ApiServer.AssertErrorAsync(malformed, 400, "INVALID_INPUT");
+
+        await api.TerminateAsync();
+        Assert.Equal(0, api.ExitCode);
+    }
+
+    [Fact]
+    public async Task Missing_setting_stops_the_binary_with_one_line_naming_it_and_exit_78()
+    {
+        var environment = BinaryProcess.Environment("unused", BinaryProcess.FreePort());
+        environment.Remove("APPLIANCE_Database__ConnectionString");
+        var (exit, output) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment);
+        Assert.Equal(ExitCodes.Configuration, exit);
+        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("configuration error: Database:ConnectionString is missing", line, StringComparison.Ordinal);
+        Assert.Contains("APPLIANCE_Database__ConnectionString", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("APPLIANCE_Redis__Endpoint", "localhost", "Redis:Endpoint must be host:port")]
+    [InlineData("APPLIANCE_Http__MaxRequestBodyBytes", "lots", "Http:MaxRequestBodyBytes must be a whole number")]
+    [InlineData("APPLIANCE_Http__Url", "ftp://x", "Http:Url must be an absolute http(s) URL")]
+    [InlineData("APPLIANCE_Database__ConnectionString", "Hostt=x", "Database:ConnectionString is not a valid PostgreSQL connection string")]
+    public async Task Bad_setting_stops_the_binary_with_one_line_and_exit_78(string variable, string value, string expected)
+    {
+        var environment = BinaryProcess.Environment("Host=127.0.0.1;Port=1", BinaryProcess.FreePort());
+        environment[variable] = value;
+        var (exit, output) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment);
+        Assert.Equal(ExitCodes.Configuration, exit);
+        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Settings_from_the_config_directory_are_read_and_environment_wins()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var port = BinaryProcess.FreePort();
+        var environment = BinaryProcess.Environment(database.ConnectionString, port);
+        await File.WriteAllTextAsync(Path.Combine(environment["APPLIANCE_CONFIG_DIR"], "10-http.json"), "{\"Http\":{\"MaxRequestBodyBytes\":\"2048\"}}");
+        await File.WriteAllTextAsync(Path.Combine(environment["APPLIANCE_CONFIG_DIR"], "20-redis.json"), "{\"Redis\":{\"Endpoint\":\"not-a-valid-endpoint\"}}");
+        var (exit, output) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment, "migrate", "--status");
+        Assert.True(exit == ExitCodes.Ok, output);
+        Assert.Contains("schema current", output, StringComparison.Ordinal);
+
+        environment.Remove("APPLIANCE_Redis__Endpoint");
+        var (badExit, badOutput) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment, "migrate", "--status");
+        Assert.Equal(ExitCodes.Configuration, badExit);
+        Assert.Contains("Redis:Endpoint", badOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Migrate_against_an_unreachable_database_exits_69()
+    {
+        var environment = BinaryProcess.Environment($"Host=127.0.0.1;Port={BinaryProcess.FreePort()};Username=x;Password=y;Timeout=2", BinaryProcess.FreePort());
+        var (exit, output) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment, "migrate");
+        Assert.True(exit == ExitCodes.DatabaseUnavailable, output);
+        Assert.StartsWith("database unavailable:", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unknown_command_exits_64_with_usage()
+    {
+        var (exit, output) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, new Dictionary<string, string>(), "frobnicate");
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("unknown command 'frobnicate'", output, StringComparison.Ordinal);
+        Assert.Contains("Usage:", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Seed_demo_is_idempotent()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var environment = BinaryProcess.Environment(database.ConnectionString, BinaryProcess.FreePort());
+        var passwordFile = Path.Combine(environment["APPLIANCE_CONFIG_DIR"], "admin-password");
+        await File.WriteAllTextAsync(passwordFile, "a-long-demo-password\n");
+        var (first, firstOutput) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment, "seed-demo", "--admin-email", "admin@demo-msp.example", "--admin-password-file", passwordFile);
+        Assert.True(first == 0, firstOutput);
+        Assert.Contains("seeded demo MSP: 5 customers", firstOutput, StringComparison.Ordinal);
+        var (second, secondOutput) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment, "seed-demo", "--admin-email", "admin@demo-msp.example", "--admin-password-file", passwordFile);
+        Assert.Equal(0, second);
+        Assert.Contains("already present", secondOutput, StringComparison.Ordinal);
+        await using var count = database.DataSource.CreateCommand("SELECT (SELECT count(*) FROM customers) * 1000 + (SELECT count(*) FROM users WHERE role = 'system_admin' AND password_hash LIKE 'AQAAAA%')");
+        Assert.Equal(5001L, (long)(await count.ExecuteScalarAsync())!);
+    }
+}
