@@ -1,14 +1,18 @@
 using Appliance.Api.Crm;
 using Appliance.Api.Health;
 using Appliance.Api.Http;
+using Appliance.Api.Identity;
 using Appliance.Api.Json;
 using Appliance.Api.Tickets;
+using Appliance.Domain.Audit;
 using Appliance.Domain.Crm;
+using Appliance.Domain.Identity;
 using Appliance.Domain.Tickets;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
 using Appliance.Platform.Redis;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.HttpOverrides;
 
 namespace Appliance.Api;
 
@@ -33,7 +37,12 @@ public static class ApiHost
         }
 
         var settings = ApplianceSettings.Load(builder.Configuration);
+        var identity = IdentitySettings.Load(builder.Configuration);
+        var signingKeys = SigningKeyRing.Load(identity.KeyDirectory);
         builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(identity);
+        builder.Services.AddSingleton(signingKeys);
+        builder.Services.AddSingleton(TimeProvider.System);
 
         builder.Logging.ClearProviders();
         // Our RequestIdMiddleware scope replaces the hosting scope (whose id is Kestrel's connection id) and trace ids.
@@ -69,6 +78,11 @@ public static class ApiHost
             services.GetRequiredService<Npgsql.NpgsqlDataSource>(),
             Migration.Embedded(),
             services.GetRequiredService<ILoggerFactory>().CreateLogger<Migrator>()));
+        builder.Services.AddSingleton<TokenService>();
+        builder.Services.AddSingleton<LoginGuard>();
+        builder.Services.AddSingleton<UserStore>();
+        builder.Services.AddSingleton<RefreshTokenStore>();
+        builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<CustomerStore>();
         builder.Services.AddSingleton<TicketStore>();
 
@@ -99,12 +113,34 @@ public static class ApiHost
             await ApiErrors.WriteAsync(http, status, ErrorCodes.ForStatus(status), ErrorHandlingMiddleware.DescribeStatus(http, status, settings.Http.MaxRequestBodyBytes));
         });
         app.Use(next => new ErrorHandlingMiddleware(next, errorLogger, settings.Http.MaxRequestBodyBytes).InvokeAsync);
+        if (settings.Http.TrustedProxies.Count > 0)
+        {
+            // Behind HAProxy the peer is the proxy; the client address (for login limits and audit) is in X-Forwarded-For.
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto, ForwardLimit = 1 };
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var proxy in settings.Http.TrustedProxies)
+            {
+                forwarded.KnownProxies.Add(proxy);
+            }
+
+            app.UseForwardedHeaders(forwarded);
+        }
+
+        app.UseRouting();
+        var tokens = app.Services.GetRequiredService<TokenService>();
+        var redis = app.Services.GetRequiredService<IRedisClient>();
+        var authLogger = app.Services.GetRequiredService<ILogger<AuthenticationMiddleware>>();
+        app.Use(next => new AuthenticationMiddleware(next, tokens, redis, authLogger).InvokeAsync);
     }
 
     private static void MapModules(WebApplication app)
     {
         app.MapHealthApi();
-        app.MapOpenApi("/api/{documentName}/openapi.json");
+        app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymousAccess();
+        app.MapAuthApi();
+        app.MapUsersApi();
+        app.MapAuditApi();
         app.MapCustomersApi();
         app.MapTicketsApi();
     }

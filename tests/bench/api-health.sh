@@ -63,6 +63,8 @@ export APPLIANCE_Database__ConnectionString="Host=127.0.0.1;Port=$pg_port;Databa
 export APPLIANCE_Redis__Endpoint="127.0.0.1:$redis_port"
 export APPLIANCE_Redis__Password=$redis_password
 export APPLIANCE_Http__Url="http://127.0.0.1:$http_port"
+export APPLIANCE_Identity__KeyDirectory=$work/keys
+"$binary" keys generate --dir "$work/keys" >/dev/null
 "$binary" migrate >/dev/null
 
 echo "== API /health benchmark ($(nproc) cores, $(date -u +%FT%TZ), binary $(du -h "$binary" | cut -f1))"

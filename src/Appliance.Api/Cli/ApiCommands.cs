@@ -19,6 +19,9 @@ public static class ApiCommands
                appliance-api migrate --status        print the schema state; exit 0 when current, 65 otherwise
                appliance-api seed-demo --admin-email EMAIL --admin-password-file FILE
                                                      fill an empty database with a demo MSP (no-op when seeded)
+               appliance-api create-admin --email EMAIL --password-file FILE [--display-name NAME]
+                                                     create the first system admin (no-op when the email exists)
+               appliance-api keys generate --dir DIR create a new RS256 signing key (mode 0600); the newest signs
         Settings come from appsettings.json, /etc/appliance/*.json and APPLIANCE_* environment variables.
         """;
 
@@ -34,6 +37,8 @@ public static class ApiCommands
                 "serve" => await ServeAsync(rest),
                 "migrate" => await MigrateAsync(rest),
                 "seed-demo" => await SeedDemoAsync(rest),
+                "create-admin" => await CreateAdminAsync(rest),
+                "keys" => GenerateKey(rest),
                 "help" or "--help" or "-h" => PrintUsage(Console.Out, ExitCodes.Ok),
                 _ => PrintUsage(Console.Error, ExitCodes.Usage, $"unknown command '{command}'"),
             };
@@ -133,6 +138,70 @@ public static class ApiCommands
         Console.WriteLine(result.Seeded
             ? $"seeded demo MSP: {result.Customers} customers, {result.Users} users, {result.Tickets} tickets"
             : "demo data already present; nothing changed");
+        return ExitCodes.Ok;
+    }
+
+    private static int GenerateKey(string[] args)
+    {
+        if (args.Length != 3 || args[0] != "generate" || args[1] != "--dir")
+        {
+            return PrintUsage(Console.Error, ExitCodes.Usage, "usage: keys generate --dir DIR");
+        }
+
+        var path = Identity.SigningKeyRing.Generate(args[2]);
+        Console.WriteLine($"created signing key {path}");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> CreateAdminAsync(string[] args)
+    {
+        string? email = null, passwordFile = null, displayName = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--email" when i + 1 < args.Length:
+                    email = args[++i];
+                    break;
+                case "--password-file" when i + 1 < args.Length:
+                    passwordFile = args[++i];
+                    break;
+                case "--display-name" when i + 1 < args.Length:
+                    displayName = args[++i];
+                    break;
+                default:
+                    return PrintUsage(Console.Error, ExitCodes.Usage, $"unexpected argument '{args[i]}'");
+            }
+        }
+
+        if (email is null || passwordFile is null || !File.Exists(passwordFile))
+        {
+            return PrintUsage(Console.Error, ExitCodes.Usage, "create-admin needs --email and an existing --password-file");
+        }
+
+        var password = (await File.ReadAllTextAsync(passwordFile)).TrimEnd('\r', '\n');
+        var settings = LoadSettings([]);
+        await using var dataSource = ApplianceDataSource.Create(settings.Database.ConnectionString, "appliance-admin");
+        var users = new Domain.Identity.UserStore(dataSource);
+        if (await users.FindForLoginAsync(email, CancellationToken.None) is not null)
+        {
+            Console.WriteLine($"user {email} already exists; nothing changed");
+            return ExitCodes.Ok;
+        }
+
+        Domain.Identity.NewUser user;
+        try
+        {
+            user = Domain.Identity.UserRules.ValidateNew(email, displayName ?? "Administrator", Domain.Identity.Roles.SystemAdmin, null, "de", [], password);
+        }
+        catch (Domain.Common.DomainValidationException ex)
+        {
+            await Console.Error.WriteLineAsync("appliance-api: " + string.Join("; ", ex.Errors.Select(e => $"{e.Field}: {e.Message}")));
+            return ExitCodes.Usage;
+        }
+
+        var created = await users.CreateAsync(user, new Domain.Audit.AuditContext(Domain.Audit.AuditActor.System, null, "appliance-api create-admin", null), CancellationToken.None);
+        Console.WriteLine($"created system admin {created.Email} ({created.Id})");
         return ExitCodes.Ok;
     }
 

@@ -1,5 +1,7 @@
 using Appliance.Api.Http;
+using Appliance.Api.Identity;
 using Appliance.Domain.Crm;
+using Appliance.Domain.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Appliance.Api.Crm;
@@ -25,9 +27,9 @@ public static class CustomersApi
     public static IEndpointRouteBuilder MapCustomersApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/customers").WithTags("Customers");
-        group.MapGet(string.Empty, ListCustomers).WithName("ListCustomers").WithSummary("List customers (filters: search, is_active)");
-        group.MapGet("/{id:guid}", GetCustomer).WithName("GetCustomer").WithSummary("One customer");
-        group.MapPost(string.Empty, CreateCustomer).WithName("CreateCustomer").WithSummary("Create a customer");
+        group.MapGet(string.Empty, ListCustomers).WithName("ListCustomers").WithSummary("List customers (filters: search, is_active)").RequirePermission(Permissions.CustomerView);
+        group.MapGet("/{id:guid}", GetCustomer).WithName("GetCustomer").WithSummary("One customer").RequirePermission(Permissions.CustomerView);
+        group.MapPost(string.Empty, CreateCustomer).WithName("CreateCustomer").WithSummary("Create a customer").RequirePermission(Permissions.CustomerCreate);
         return routes;
     }
 

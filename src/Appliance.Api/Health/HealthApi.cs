@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using Appliance.Api.Http;
+using Appliance.Api.Identity;
 using Appliance.Platform.Database;
 using Appliance.Platform.Redis;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -27,7 +28,7 @@ public static class HealthApi
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup(string.Empty).WithTags("Health");
+        var group = routes.MapGroup(string.Empty).WithTags("Health").AllowAnonymousAccess();
         group.MapGet("/health", GetHealth).WithName("GetHealth").WithSummary("Liveness: the process is up");
         group.MapGet("/ready", GetReady).WithName("GetReady").WithSummary("Readiness: PostgreSQL, Redis and the schema are usable");
         return routes;

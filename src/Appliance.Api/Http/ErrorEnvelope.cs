@@ -21,10 +21,18 @@ public static class ErrorCodes
     public const string RateLimitExceeded = "RATE_LIMIT_EXCEEDED";
     public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
     public const string InternalError = "INTERNAL_ERROR";
+    public const string AuthenticationRequired = "AUTHENTICATION_REQUIRED";
+    public const string InvalidCredentials = "INVALID_CREDENTIALS";
+    public const string TokenExpired = "TOKEN_EXPIRED";
+    public const string TokenInvalid = "TOKEN_INVALID";
+    public const string PermissionDenied = "PERMISSION_DENIED";
+    public const string AccountLocked = "ACCOUNT_LOCKED";
 
     public static string ForStatus(int status) => status switch
     {
         StatusCodes.Status400BadRequest => InvalidInput,
+        StatusCodes.Status401Unauthorized => AuthenticationRequired,
+        StatusCodes.Status403Forbidden => PermissionDenied,
         StatusCodes.Status404NotFound => ResourceNotFound,
         StatusCodes.Status405MethodNotAllowed => MethodNotAllowed,
         StatusCodes.Status409Conflict => ResourceConflict,

@@ -3,7 +3,10 @@ using System.Text.Json.Serialization;
 using Appliance.Api.Crm;
 using Appliance.Api.Health;
 using Appliance.Api.Http;
+using Appliance.Api.Identity;
+using Appliance.Domain.Audit;
 using Appliance.Domain.Crm;
+using Appliance.Domain.Identity;
 using Appliance.Domain.Tickets;
 
 namespace Appliance.Api.Json;
@@ -23,4 +26,16 @@ namespace Appliance.Api.Json;
 [JsonSerializable(typeof(ListResponse<Customer>))]
 [JsonSerializable(typeof(Ticket))]
 [JsonSerializable(typeof(ListResponse<Ticket>))]
+[JsonSerializable(typeof(LoginRequest))]
+[JsonSerializable(typeof(RefreshRequest))]
+[JsonSerializable(typeof(TokenResponse))]
+[JsonSerializable(typeof(MeResponse))]
+[JsonSerializable(typeof(JsonWebKeySetView))]
+[JsonSerializable(typeof(User))]
+[JsonSerializable(typeof(ListResponse<User>))]
+[JsonSerializable(typeof(CreateUserRequest))]
+[JsonSerializable(typeof(UpdateUserRequest))]
+[JsonSerializable(typeof(AuditRecord))]
+[JsonSerializable(typeof(ListResponse<AuditRecord>))]
+[JsonSerializable(typeof(string))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,4 +1,6 @@
 using Appliance.Api.Http;
+using Appliance.Api.Identity;
+using Appliance.Domain.Identity;
 using Appliance.Domain.Tickets;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -12,8 +14,8 @@ public static class TicketsApi
     public static IEndpointRouteBuilder MapTicketsApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/tickets").WithTags("Tickets");
-        group.MapGet(string.Empty, ListTickets).WithName("ListTickets").WithSummary("List tickets (filters: status, priority, customer_id, assigned_to)");
-        group.MapGet("/{id:guid}", GetTicket).WithName("GetTicket").WithSummary("One ticket");
+        group.MapGet(string.Empty, ListTickets).WithName("ListTickets").WithSummary("List tickets (filters: status, priority, customer_id, assigned_to)").RequirePermission(Permissions.TicketViewAll, Permissions.TicketViewOwn);
+        group.MapGet("/{id:guid}", GetTicket).WithName("GetTicket").WithSummary("One ticket").RequirePermission(Permissions.TicketViewAll, Permissions.TicketViewOwn);
         return routes;
     }
 
@@ -27,7 +29,8 @@ public static class TicketsApi
             query.OneOf("status", TicketVocabulary.Statuses),
             query.OneOf("priority", TicketVocabulary.Priorities),
             query.Uuid("customer_id"),
-            query.Uuid("assigned_to"));
+            query.Uuid("assigned_to"),
+            CustomerScope(context));
         if (!query.IsValid)
         {
             return ApiErrors.BadQuery(context, query.Errors);
@@ -43,6 +46,14 @@ public static class TicketsApi
     {
         ArgumentNullException.ThrowIfNull(store);
         var ticket = await store.GetAsync(id, cancellationToken);
-        return ticket is null ? ApiErrors.NotFound(context, "Ticket") : TypedResults.Ok(ticket);
+        var scope = CustomerScope(context);
+        return ticket is null || (scope is not null && ticket.CustomerId != scope) ? ApiErrors.NotFound(context, "Ticket") : TypedResults.Ok(ticket);
+    }
+
+    /// <summary>Callers without <c>ticket:view:all</c> see their own company's tickets only (customer users).</summary>
+    private static Guid? CustomerScope(HttpContext context)
+    {
+        var user = context.CurrentUser();
+        return user.Can(Permissions.TicketViewAll) ? null : user.CustomerId ?? Guid.Empty;
     }
 }

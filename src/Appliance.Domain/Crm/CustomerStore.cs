@@ -37,7 +37,7 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
             SqlSort.OrderBy(sort, SortColumns, "id"),
             parameters =>
             {
-                parameters.Add(new NpgsqlParameter<string?>("search", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = EscapeLike(filter.Search) });
+                parameters.Add(new NpgsqlParameter<string?>("search", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = SqlLike.Escape(filter.Search) });
                 parameters.Add(new NpgsqlParameter<bool?>("active", NpgsqlTypes.NpgsqlDbType.Boolean) { TypedValue = filter.IsActive });
             },
             page,
@@ -80,11 +80,6 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource)
                 [new FieldError(field, field == "name" ? $"'{customer.Name}' is already used by another customer" : $"'{customer.CustomerNumber}' is already used by another customer")]);
         }
     }
-
-    private static string? EscapeLike(string? search) =>
-        string.IsNullOrWhiteSpace(search)
-            ? null
-            : search.Trim().Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
 
     private static Customer Map(NpgsqlDataReader reader) => new(
         reader.GetGuid(0),

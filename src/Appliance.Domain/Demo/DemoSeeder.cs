@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Identity;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -61,8 +60,7 @@ public sealed class DemoSeeder(NpgsqlDataSource dataSource)
 
         await ExecuteAsync(connection, transaction, "INSERT INTO organization (name) VALUES ('Demo MSP GmbH')", cancellationToken);
 
-        var hasher = new PasswordHasher<string>();
-        var adminHash = hasher.HashPassword(adminEmail, adminPassword);
+        var adminHash = Identity.PasswordPolicy.Hash(adminEmail, adminPassword);
         await InsertUserAsync(connection, transaction, adminEmail, "Appliance Admin", "system_admin", null, [], adminHash, cancellationToken);
 
         var technicians = new List<Guid>();

@@ -5,7 +5,8 @@ using NpgsqlTypes;
 
 namespace Appliance.Domain.Tickets;
 
-public sealed record TicketFilter(string? Status, string? Priority, Guid? CustomerId, Guid? AssignedTo);
+/// <summary>Ticket list filters; <c>ScopeCustomerId</c>, when set, limits the caller to one company (customer users).</summary>
+public sealed record TicketFilter(string? Status, string? Priority, Guid? CustomerId, Guid? AssignedTo, Guid? ScopeCustomerId = null);
 
 /// <summary>Tickets in PostgreSQL: parameterised SQL and an explicit row mapper.</summary>
 public sealed class TicketStore(NpgsqlDataSource dataSource)
@@ -37,6 +38,7 @@ public sealed class TicketStore(NpgsqlDataSource dataSource)
                AND (@priority::text IS NULL OR priority = @priority)
                AND (@customer::uuid IS NULL OR customer_id = @customer)
                AND (@assignee::uuid IS NULL OR assigned_to = @assignee)
+               AND (@scope::uuid IS NULL OR customer_id = @scope)
             """;
         return await PagedQuery.ReadAsync(
             dataSource,
@@ -49,6 +51,7 @@ public sealed class TicketStore(NpgsqlDataSource dataSource)
                 parameters.Add(new NpgsqlParameter<string?>("priority", NpgsqlDbType.Text) { TypedValue = filter.Priority });
                 parameters.Add(new NpgsqlParameter<Guid?>("customer", NpgsqlDbType.Uuid) { TypedValue = filter.CustomerId });
                 parameters.Add(new NpgsqlParameter<Guid?>("assignee", NpgsqlDbType.Uuid) { TypedValue = filter.AssignedTo });
+                parameters.Add(new NpgsqlParameter<Guid?>("scope", NpgsqlDbType.Uuid) { TypedValue = filter.ScopeCustomerId });
             },
             page,
             Map,

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 
 namespace Appliance.Platform.Configuration;
@@ -7,7 +6,7 @@ public sealed record DatabaseSettings(string ConnectionString);
 
 public sealed record RedisSettings(string Host, int Port, string? User, string? Password, int Database, TimeSpan CommandTimeout, TimeSpan ConnectTimeout);
 
-public sealed record HttpSettings(Uri Url, long MaxRequestBodyBytes);
+public sealed record HttpSettings(Uri Url, long MaxRequestBodyBytes, IReadOnlyList<System.Net.IPAddress> TrustedProxies);
 
 /// <summary>The validated settings of one appliance binary. Read explicitly (no reflection binding) so that trimming keeps everything it needs.</summary>
 public sealed record ApplianceSettings(DatabaseSettings Database, RedisSettings Redis, HttpSettings Http)
@@ -31,79 +30,9 @@ public sealed record ApplianceSettings(DatabaseSettings Database, RedisSettings 
             TimeSpan.FromMilliseconds(reader.Int("Redis:ConnectTimeoutMs", 2000, 10, 60_000)));
         var http = new HttpSettings(
             reader.HttpUrl("Http:Url", "http://127.0.0.1:8080"),
-            reader.Long("Http:MaxRequestBodyBytes", DefaultMaxRequestBodyBytes, 1024, 1024L * 1024 * 1024));
+            reader.Long("Http:MaxRequestBodyBytes", DefaultMaxRequestBodyBytes, 1024, 1024L * 1024 * 1024),
+            reader.IpAddresses("Http:TrustedProxies"));
         return new ApplianceSettings(database, redis, http);
-    }
-
-    private sealed class SettingReader(IConfiguration configuration)
-    {
-        public string? Optional(string key)
-        {
-            var value = configuration[key];
-            return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-        }
-
-        public string RequiredConnectionString(string key)
-        {
-            var value = Optional(key) ?? throw Missing(key);
-            try
-            {
-                var builder = new Npgsql.NpgsqlConnectionStringBuilder(value);
-                if (string.IsNullOrWhiteSpace(builder.Host))
-                {
-                    throw new ConfigurationException(key, "has no Host");
-                }
-            }
-            catch (ArgumentException ex)
-            {
-                throw new ConfigurationException(key, $"is not a valid PostgreSQL connection string ({ex.Message})");
-            }
-
-            return value;
-        }
-
-        public (string Host, int Port) RequiredEndpoint(string key)
-        {
-            var value = Optional(key) ?? throw Missing(key);
-            var colon = value.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-            {
-                throw new ConfigurationException(key, $"must be host:port with a port from 1 to 65535, got '{value}'");
-            }
-
-            return (value[..colon], port);
-        }
-
-        public int Int(string key, int fallback, int min, int max) => (int)Long(key, fallback, min, max);
-
-        public long Long(string key, long fallback, long min, long max)
-        {
-            var value = Optional(key);
-            if (value is null)
-            {
-                return fallback;
-            }
-
-            if (!long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) || parsed < min || parsed > max)
-            {
-                throw new ConfigurationException(key, $"must be a whole number from {min} to {max}, got '{value}'");
-            }
-
-            return parsed;
-        }
-
-        public Uri HttpUrl(string key, string fallback)
-        {
-            var value = Optional(key) ?? fallback;
-            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.AbsolutePath != "/")
-            {
-                throw new ConfigurationException(key, $"must be an absolute http(s) URL without a path, like http://127.0.0.1:8080, got '{value}'");
-            }
-
-            return uri;
-        }
-
-        private static ConfigurationException Missing(string key) => new(key, "is missing");
     }
 }
 

@@ -15,6 +15,7 @@ public static class ApplianceDataSource
 
         var builder = new NpgsqlSlimDataSourceBuilder(csb.ConnectionString);
         builder.EnableArrays();
+        builder.EnableNetworkTypes();
         return builder.Build();
     }
 }

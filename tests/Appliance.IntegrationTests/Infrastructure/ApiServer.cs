@@ -3,6 +3,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Appliance.Api;
+using Appliance.Api.Identity;
+using Appliance.Domain.Audit;
+using Appliance.Domain.Identity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -19,15 +22,35 @@ public sealed class ApiServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
+    private static readonly Lazy<string> SharedKeyDirectory = new(() =>
+    {
+        var directory = Directory.CreateTempSubdirectory("appliance-keys-").FullName;
+        SigningKeyRing.Generate(directory);
+        return directory;
+    });
+
     private ApiServer(WebApplication app, TestDatabase? database, Uri baseAddress, CapturingLoggerProvider logs)
     {
         _app = app;
         Database = database;
         Logs = logs;
-        Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        BaseAddress = baseAddress;
+        Anonymous = NewClient();
+        Client = NewClient();
     }
 
+    /// <summary>A key directory with one signing key, shared by every server of this test run.</summary>
+    public static string KeyDirectory => SharedKeyDirectory.Value;
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>Signed in as a system admin (a token issued directly; the user exists when the server has a database).</summary>
     public HttpClient Client { get; }
+
+    /// <summary>No credentials.</summary>
+    public HttpClient Anonymous { get; }
+
+    public Guid AdminId { get; private set; } = Guid.NewGuid();
 
     public TestDatabase? Database { get; }
 
@@ -48,6 +71,7 @@ public sealed class ApiServer : IAsyncDisposable
             ["Redis:Endpoint"] = TestEnvironment.RedisEndpoint,
             ["Redis:Password"] = TestEnvironment.RedisPassword,
             ["Http:Url"] = "http://127.0.0.1:0",
+            ["Identity:KeyDirectory"] = KeyDirectory,
         };
         foreach (var (key, value) in settings ?? [])
         {
@@ -59,7 +83,42 @@ public sealed class ApiServer : IAsyncDisposable
         mapExtra?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ApiServer(app, database, new Uri(address), logs);
+        var server = new ApiServer(app, database, new Uri(address), logs);
+        if (database is not null)
+        {
+            var admin = await server.CreateUserAsync(Roles.SystemAdmin);
+            server.AdminId = admin.Id;
+        }
+
+        server.Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", server.IssueToken(server.AdminId, Roles.SystemAdmin));
+        return server;
+    }
+
+    public const string DefaultPassword = "correct-horse-battery-9";
+
+    public HttpClient NewClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>An access token for a user of <paramref name="role"/>, signed by the server's key (no login round trip).</summary>
+    public string IssueToken(Guid userId, string role, Guid? customerId = null) =>
+        Services.GetRequiredService<TokenService>().Issue(
+            new User(userId, $"{role}@test.example", role, role, customerId, "de", [], true, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow),
+            Guid.NewGuid()).Token;
+
+    /// <summary>A real user in the database, with <see cref="DefaultPassword"/>.</summary>
+    public async Task<User> CreateUserAsync(string role, Guid? customerId = null, string? email = null, string password = DefaultPassword)
+    {
+        var store = new UserStore(Database!.DataSource);
+        var user = UserRules.ValidateNew(email ?? $"{role}.{Guid.NewGuid():N}@test.example", role, role, customerId, "de", [], password);
+        return await store.CreateAsync(user, new AuditContext(AuditActor.System, null, "tests", null), CancellationToken.None);
+    }
+
+    /// <summary>A client carrying a token for <paramref name="user"/>.</summary>
+    public HttpClient ClientFor(User user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var client = NewClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", IssueToken(user.Id, user.Role, user.CustomerId));
+        return client;
     }
 
     public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
@@ -99,6 +158,7 @@ public sealed class ApiServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        Anonymous.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
         if (Database is not null)

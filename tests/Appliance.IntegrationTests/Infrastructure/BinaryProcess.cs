@@ -89,6 +89,7 @@ public sealed class BinaryProcess : IAsyncDisposable
             ["APPLIANCE_Database__ConnectionString"] = connectionString,
             ["APPLIANCE_Redis__Endpoint"] = TestEnvironment.RedisEndpoint,
             ["APPLIANCE_Http__Url"] = $"http://127.0.0.1:{httpPort}",
+            ["APPLIANCE_Identity__KeyDirectory"] = ApiServer.KeyDirectory,
         };
         if (TestEnvironment.RedisPassword is { } password)
         {

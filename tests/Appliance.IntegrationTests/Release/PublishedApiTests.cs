@@ -42,7 +42,7 @@ public sealed class PublishedApiTests
         Assert.True(openApi.IsSuccessStatusCode, api.Output);
         var unknown = await http.GetAsync("/api/v1/nope");
         await ApiServer.AssertErrorAsync(unknown, 404, "RESOURCE_NOT_FOUND");
-        var malformed = await http.PostAsync("/api/v1/customers", ApiServer.Json("{\"name\": 1"));
+        var malformed = await http.PostAsync("/api/v1/auth/login", ApiServer.Json("{\"email\": 1"));
         await ApiServer.AssertErrorAsync(malformed, 400, "INVALID_INPUT");
 
         await api.TerminateAsync();
@@ -127,5 +127,67 @@ public sealed class PublishedApiTests
         Assert.Contains("already present", secondOutput, StringComparison.Ordinal);
         await using var count = database.DataSource.CreateCommand("SELECT (SELECT count(*) FROM customers) * 1000 + (SELECT count(*) FROM users WHERE role = 'system_admin' AND password_hash LIKE 'AQAAAA%')");
         Assert.Equal(5001L, (long)(await count.ExecuteScalarAsync())!);
+    }
+}
+
+/// <summary>The provisioning commands of the published binary: signing keys and the first admin.</summary>
+public sealed class PublishedIdentityCommandTests
+{
+    [Fact]
+    public async Task Keys_generate_writes_a_0600_pem_that_the_api_accepts_and_a_world_readable_key_is_refused()
+    {
+        var directory = Directory.CreateTempSubdirectory("appliance-newkeys-").FullName;
+        var (exit, output) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, new Dictionary<string, string>(), "keys", "generate", "--dir", directory);
+        Assert.True(exit == 0, output);
+        var key = Assert.Single(Directory.GetFiles(directory, "jwt-*.pem"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+        Assert.Contains("BEGIN RSA PRIVATE KEY", await File.ReadAllTextAsync(key), StringComparison.Ordinal);
+
+        await using var database = await TestDatabase.CreateAsync();
+        var environment = BinaryProcess.Environment(database.ConnectionString, BinaryProcess.FreePort());
+        environment["APPLIANCE_Identity__KeyDirectory"] = directory;
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+        var (badExit, badOutput) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment);
+        Assert.Equal(ExitCodes.Configuration, badExit);
+        Assert.Contains("must have mode 0600", badOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_admin_creates_once_enforces_the_password_policy_and_the_admin_can_sign_in()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var port = BinaryProcess.FreePort();
+        var environment = BinaryProcess.Environment(database.ConnectionString, port);
+        var passwordFile = Path.Combine(environment["APPLIANCE_CONFIG_DIR"], "pw");
+        await File.WriteAllTextAsync(passwordFile, "password1234\n");
+        var (weak, weakOutput) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment, "create-admin", "--email", "root@msp.example", "--password-file", passwordFile);
+        Assert.Equal(ExitCodes.Usage, weak);
+        Assert.Contains("too common", weakOutput, StringComparison.Ordinal);
+
+        await File.WriteAllTextAsync(passwordFile, "first-admin-passphrase\n");
+        var (first, firstOutput) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment, "create-admin", "--email", "root@msp.example", "--password-file", passwordFile);
+        Assert.True(first == 0, firstOutput);
+        Assert.Contains("created system admin root@msp.example", firstOutput, StringComparison.Ordinal);
+        var (again, againOutput) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment, "create-admin", "--email", "ROOT@msp.example", "--password-file", passwordFile);
+        Assert.Equal(0, again);
+        Assert.Contains("already exists", againOutput, StringComparison.Ordinal);
+
+        await using var api = BinaryProcess.Start(BinaryProcess.PublishedApi, environment);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        HttpResponseMessage? login = null;
+        for (var i = 0; i < 200 && login is null; i++)
+        {
+            try
+            {
+                login = await http.PostAsync("/api/v1/auth/login", ApiServer.Json("{\"email\":\"root@msp.example\",\"password\":\"first-admin-passphrase\"}"));
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.True(login is { IsSuccessStatusCode: true }, api.Output);
+        await api.TerminateAsync();
     }
 }

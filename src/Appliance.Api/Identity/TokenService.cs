@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using Appliance.Domain.Identity;
+using Appliance.Platform.Configuration;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Appliance.Api.Identity;
+
+public sealed record AccessToken(string Token, string Jti, DateTimeOffset ExpiresAt);
+
+/// <summary>The signed-in caller as the access token describes it.</summary>
+public sealed record CurrentUser(Guid Id, string Email, string Role, IReadOnlySet<string> Permissions, Guid? CustomerId, string Jti, Guid SessionId, DateTimeOffset ExpiresAt)
+{
+    public bool Can(string permission) => Permissions.Contains(permission);
+}
+
+public enum TokenFailure
+{
+    None,
+    Expired,
+    Invalid,
+}
+
+/// <summary>Issues and validates RS256 access tokens with the claims of seed 002 §5.2 (plus <c>sid</c>, the refresh family).</summary>
+public sealed class TokenService
+{
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly SigningKeyRing _keys;
+    private readonly IdentitySettings _settings;
+    private readonly TimeProvider _time;
+    private readonly TokenValidationParameters _validation;
+
+    public TokenService(SigningKeyRing keys, IdentitySettings settings, TimeProvider time)
+    {
+        _keys = keys;
+        _settings = settings;
+        _time = time;
+        _validation = new TokenValidationParameters
+        {
+            ValidIssuer = settings.Issuer,
+            ValidAudience = settings.Audience,
+            IssuerSigningKeys = keys.Keys,
+            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ClockSkew = TimeSpan.FromSeconds(30),
+            ValidateLifetime = true,
+            LifetimeValidator = ValidateLifetime,
+        };
+    }
+
+    public AccessToken Issue(User user, Guid sessionId)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var now = _time.GetUtcNow();
+        var expires = now + _settings.AccessTokenLifetime;
+        var jti = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var claims = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            [JwtRegisteredClaimNames.Sub] = user.Id.ToString(),
+            [JwtRegisteredClaimNames.Email] = user.Email,
+            ["role"] = user.Role,
+            ["permissions"] = Roles.PermissionsOf(user.Role).Order(StringComparer.Ordinal).ToArray(),
+            [JwtRegisteredClaimNames.Jti] = jti,
+            ["sid"] = sessionId.ToString(),
+        };
+        if (user.CustomerId is { } customer)
+        {
+            claims["customer_id"] = customer.ToString();
+        }
+
+        var token = _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = _settings.Issuer,
+            Audience = _settings.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            Claims = claims,
+            SigningCredentials = new SigningCredentials(_keys.Active, SecurityAlgorithms.RsaSha256),
+        });
+        return new AccessToken(token, jti, expires);
+    }
+
+    public async Task<(CurrentUser? User, TokenFailure Failure)> ValidateAsync(string token)
+    {
+        var result = await _handler.ValidateTokenAsync(token, _validation);
+        if (!result.IsValid)
+        {
+            return (null, result.Exception is SecurityTokenExpiredException ? TokenFailure.Expired : TokenFailure.Invalid);
+        }
+
+        var jwt = (JsonWebToken)result.SecurityToken;
+        if (!Guid.TryParse(jwt.Subject, out var userId)
+            || !jwt.TryGetPayloadValue<string>("role", out var role)
+            || !jwt.TryGetPayloadValue<string>("sid", out var sid) || !Guid.TryParse(sid, out var sessionId)
+            || string.IsNullOrEmpty(jwt.Id))
+        {
+            return (null, TokenFailure.Invalid);
+        }
+
+        Guid? customerId = jwt.TryGetPayloadValue<string>("customer_id", out var customer) && Guid.TryParse(customer, out var parsed) ? parsed : null;
+        jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Email, out var email);
+
+        // Permissions come from the role matrix in this binary, not from the token: a matrix change takes effect at once.
+        var permissions = Roles.PermissionsOf(role).ToHashSet(StringComparer.Ordinal);
+        return (new CurrentUser(userId, email ?? string.Empty, role, permissions, customerId, jwt.Id, sessionId, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero)), TokenFailure.None);
+    }
+
+    private bool ValidateLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (expires is null || now > expires.Value + parameters.ClockSkew)
+        {
+            throw new SecurityTokenExpiredException("token expired") { Expires = expires ?? DateTime.MinValue };
+        }
+
+        return notBefore is null || now + parameters.ClockSkew >= notBefore.Value;
+    }
+}

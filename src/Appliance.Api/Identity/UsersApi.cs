@@ -1,0 +1,104 @@
+using Appliance.Api.Http;
+using Appliance.Domain.Identity;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Appliance.Api.Identity;
+
+public sealed class CreateUserRequest
+{
+    public string? Email { get; set; }
+
+    public string? DisplayName { get; set; }
+
+    public string? Role { get; set; }
+
+    public Guid? CustomerId { get; set; }
+
+    public string? Language { get; set; }
+
+    public List<string>? Skills { get; set; }
+
+    public string? Password { get; set; }
+}
+
+public sealed class UpdateUserRequest
+{
+    public string? DisplayName { get; set; }
+
+    public string? Role { get; set; }
+
+    public Guid? CustomerId { get; set; }
+
+    /// <summary>True when the body names <c>customer_id</c> (null then clears it).</summary>
+    public bool? ClearCustomer { get; set; }
+
+    public string? Language { get; set; }
+
+    public List<string>? Skills { get; set; }
+
+    public bool? IsActive { get; set; }
+}
+
+/// <summary>User administration (system admins; service managers may look).</summary>
+public static class UsersApi
+{
+    private static readonly string[] Filters = ["role", "is_active", "search"];
+
+    public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/users").WithTags("Users");
+        group.MapGet(string.Empty, ListUsers).WithName("ListUsers").WithSummary("List users (filters: role, is_active, search)").RequirePermission(Permissions.UserView, Permissions.UserManage);
+        group.MapGet("/{id:guid}", GetUser).WithName("GetUser").WithSummary("One user").RequirePermission(Permissions.UserView, Permissions.UserManage);
+        group.MapPost(string.Empty, CreateUser).WithName("CreateUser").WithSummary("Create a user").RequirePermission(Permissions.UserManage);
+        group.MapPatch("/{id:guid}", UpdateUser).WithName("UpdateUser").WithSummary("Change a user's name, role, language, skills or active flag").RequirePermission(Permissions.UserManage);
+        return routes;
+    }
+
+    public static async Task<Results<Ok<ListResponse<User>>, JsonHttpResult<ErrorEnvelope>>> ListUsers(HttpContext context, UserStore store, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(store);
+        var query = ListQuery.Parse(context.Request, Filters, [.. UserStore.SortColumns.Keys], UserStore.DefaultSort);
+        var filter = new UserFilter(query.OneOf("role", Roles.All), query.Boolean("is_active"), query.Text("search"));
+        if (!query.IsValid)
+        {
+            return ApiErrors.BadQuery(context, query.Errors);
+        }
+
+        var rows = await store.ListAsync(filter, query.Sort, query.Page, cancellationToken);
+        var response = query.ToResponse(context.Request, rows, u => u);
+        return response is null ? ApiErrors.BadQuery(context, query.Errors) : TypedResults.Ok(response);
+    }
+
+    public static async Task<Results<Ok<User>, JsonHttpResult<ErrorEnvelope>>> GetUser(Guid id, HttpContext context, UserStore store, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var user = await store.GetAsync(id, cancellationToken);
+        return user is null ? ApiErrors.NotFound(context, "User") : TypedResults.Ok(user);
+    }
+
+    public static async Task<Created<User>> CreateUser(CreateUserRequest request, HttpContext context, UserStore store, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(store);
+        var valid = UserRules.ValidateNew(request.Email, request.DisplayName, request.Role, request.CustomerId, request.Language, request.Skills, request.Password);
+        var user = await store.CreateAsync(valid, AuthApi.Audit(context, Domain.Audit.AuditActor.User(context.CurrentUser().Id)), cancellationToken);
+        return TypedResults.Created($"/api/v1/users/{user.Id}", user);
+    }
+
+    public static async Task<Results<Ok<User>, JsonHttpResult<ErrorEnvelope>>> UpdateUser(
+        Guid id, UpdateUserRequest request, HttpContext context, UserStore store, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(store);
+        var current = context.CurrentUser();
+        if (id == current.Id && (request.IsActive == false || (request.Role is not null && request.Role != current.Role)))
+        {
+            return ApiErrors.Result(context, StatusCodes.Status409Conflict, ErrorCodes.ResourceConflict, "You cannot deactivate yourself or change your own role");
+        }
+
+        var changes = new UserChanges(request.DisplayName, request.Role, request.CustomerId, request.CustomerId is not null || request.ClearCustomer == true, request.Language, request.Skills, request.IsActive);
+        var user = await store.UpdateAsync(id, changes, AuthApi.Audit(context, Domain.Audit.AuditActor.User(current.Id)), cancellationToken);
+        return user is null ? ApiErrors.NotFound(context, "User") : TypedResults.Ok(user);
+    }
+}
