@@ -26,6 +26,7 @@ source "$HERE/lib/provision.sh"
 trap 'on_err "$?" "$LINENO"' ERR
 
 provision_parse_args "$@"
+require_units appliance-api.service appliance-migrate.service
 packages ca-certificates curl openssl
 ensure_user
 appliance_base_dirs

@@ -19,6 +19,7 @@ source "$HERE/lib/provision.sh"
 trap 'on_err "$?" "$LINENO"' ERR
 
 provision_parse_args "$@"
+require_units appliance-worker.service
 packages ca-certificates curl
 ensure_user
 appliance_base_dirs

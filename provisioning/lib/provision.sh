@@ -21,6 +21,7 @@
 #   appliance_base_dirs            /opt/appliance 0755, /etc/appliance and keys/ 0750 root:appliance,
 #                                  /var/lib/appliance 0750 appliance:appliance
 #   write_app_env ROLE             /etc/appliance/env (0640 root:appliance) with the APPLIANCE_* settings
+#   require_units UNIT...          die (66) unless every UNIT is in the units directory
 #   install_units UNIT...          systemd/UNIT → /etc/systemd/system, daemon-reload, enable
 #   packages PKG...                apt_install (live only)
 #
@@ -210,11 +211,16 @@ write_app_env() {
   )
 }
 
-install_units() {
+# Called before anything is written, so a missing unit leaves nothing half-installed.
+require_units() {
   local unit
   for unit in "$@"; do
     [[ -f "$UNITS_DIR/$unit" ]] || die "unit file $UNITS_DIR/$unit not found (systemd/ of the repository, or --units DIR)" 66
   done
+}
+
+install_units() {
+  require_units "$@"
   ensure_dir 0755 root:root /etc/systemd/system
   for unit in "$@"; do
     install_file 0644 root:root "$UNITS_DIR/$unit" "/etc/systemd/system/$unit"

@@ -239,7 +239,7 @@ release() {
   order=$(calls | grep -nE 'systemctl stop appliance-api|appliance-api.new|appliance-migrate|systemctl start appliance-api' | cut -d: -f2- | head -n 4)
   [[ "$order" == "pct exec 100 -- systemctl stop appliance-api.service"* ]]
   calls | grep -q 'systemctl start appliance-migrate.service'
-  ! calls | grep -q '^pct rollback'
+  ! calls | grep -q '^pct rollback' || false
   reset_calls
   run -0 --separate-stderr "$P/deploy.sh" --interval 0 "$dir"
   [[ "$stderr" == *"already runs this release ("*"); nothing to do"* ]]
@@ -257,7 +257,7 @@ release() {
     calls | grep -qx "pct rollback $ct $snap"
     calls | grep -qx "pct start $ct"
   done
-  ! calls | grep -q 'pct exec 140 -- curl'
+  ! calls | grep -q 'pct exec 140 -- curl' || false
 }
 
 @test "deploy: failing smoke test rolls back (exit 3); failing migration rolls back without starting" {
@@ -270,7 +270,7 @@ release() {
   echo '*appliance-migrate.service*' >"$FAKE_PVE_STATE/exec-fail"
   run -3 --separate-stderr "$P/deploy.sh" --interval 0 "$(release b)"
   [[ "$stderr" == *"deploy failed: migration failed"* ]]
-  ! calls | grep -q 'systemctl start appliance-api.service'
+  ! calls | grep -q 'systemctl start appliance-api.service' || false
   [ "$(calls | grep -c '^pct rollback ')" -eq 4 ]
 }
 
@@ -282,7 +282,7 @@ release() {
   run -3 "$P/deploy.sh" --interval 0 --smoke "$BATS_TEST_TMPDIR/smoke-bad" "$(release a)"
   reset_calls
   run -0 "$P/deploy.sh" --interval 0 --smoke "$BATS_TEST_TMPDIR/smoke-ok" "$(release b)"
-  ! calls | grep -q '^pct rollback'
+  ! calls | grep -q '^pct rollback' || false
 }
 
 @test "deploy keeps only the newest --keep deploy snapshots per container" {
@@ -358,8 +358,8 @@ CFG
   run -64 "$P/scale-api.sh" --ct 130
   echo 'curl*127.0.0.1:3000/health*' >"$FAKE_PVE_STATE/exec-fail"
   run -2 "$P/scale-api.sh" --interval 0 --tries 2
-  ! calls | grep -q '^pct push 140'
-  ! grep -q appliance-api-3 "$FAKE_PVE_STATE/ct/140/fs/etc/haproxy/haproxy.cfg"
+  ! calls | grep -q '^pct push 140' || false
+  ! grep -q appliance-api-3 "$FAKE_PVE_STATE/ct/140/fs/etc/haproxy/haproxy.cfg" || false
 }
 
 # --- health-check -----------------------------------------------------------------------------------
