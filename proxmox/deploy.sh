@@ -99,7 +99,7 @@ if ((outdated == 0)); then
 fi
 
 # --- 3. snapshot ------------------------------------------------------------------------------
-printf -v SNAP 'deploy-%(%Y%m%dT%H%M%S)T' -1
+SNAP="deploy-$(date -u +%Y%m%dT%H%M%S)"
 log "snapshot $SNAP of CT ${SNAP_CTS[*]}"
 for ct in "${SNAP_CTS[@]}"; do
   run pct snapshot "$ct" "$SNAP" --description "before release api ${api_sum:0:12} worker ${worker_sum:0:12}" ||

@@ -40,15 +40,16 @@ APPLIANCE_SEGMENTS=(
   "backup     vmbr50 10.0.50.0/24 10.0.50.1"
 )
 
-# role             ctid hostname               segment  ip         cores mem  disk service                  provisioning script
+
+#  role             ctid hostname             segment  ip         cores mem  disk service                    provisioning script
 APPLIANCE_TOPOLOGY=(
-  "postgres         130 appliance-pg-primary   database 10.0.30.10 4     8192 100  postgresql.service       postgres.sh"
-  "postgres-replica 131 appliance-pg-replica   database 10.0.30.11 4     8192 100  postgresql.service       postgres.sh"
-  "redis            132 appliance-redis        database 10.0.30.12 2     2048 8    redis-server.service     redis.sh"
-  "api-1            100 appliance-api-1        services 10.0.20.10 2     4096 30   appliance-api.service    api.sh"
-  "api-2            120 appliance-api-2        services 10.0.20.11 2     4096 30   appliance-api.service    api.sh"
-  "worker           101 appliance-worker       services 10.0.20.30 2     4096 30   appliance-worker.service worker.sh"
-  "haproxy          140 appliance-haproxy      dmz      10.0.40.10 2     2048 8    haproxy.service          haproxy.sh"
+  "postgres         130  appliance-pg-primary database 10.0.30.10 4     8192 100  postgresql@15-main.service postgres.sh"
+  "postgres-replica 131  appliance-pg-replica database 10.0.30.11 4     8192 100  postgresql@15-main.service postgres.sh"
+  "redis            132  appliance-redis      database 10.0.30.12 2     2048 8    redis-server.service       redis.sh"
+  "api-1            100  appliance-api-1      services 10.0.20.10 2     4096 30   appliance-api.service      api.sh"
+  "api-2            120  appliance-api-2      services 10.0.20.11 2     4096 30   appliance-api.service      api.sh"
+  "worker           101  appliance-worker     services 10.0.20.30 2     4096 30   appliance-worker.service   worker.sh"
+  "haproxy          140  appliance-haproxy    dmz      10.0.40.10 2     2048 8    haproxy.service            haproxy.sh"
 )
 
 _topology_field_index() {
