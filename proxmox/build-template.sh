@@ -5,7 +5,8 @@
 # Debian 12 standard image with pveam if missing, creates the unprivileged temporary container
 # TEMPLATE_CTID with nesting=1, installs the base packages, dumps it with vzdump into the
 # template cache as TEMPLATE_NAME and destroys the temporary container. Skips everything if the
-# template already exists (--force rebuilds it). --dry-run prints the pct/pveam/vzdump commands.
+# template already exists (--force rebuilds it). The template carries every role's packages
+# (PostgreSQL 15, Redis, HAProxy; services disabled) because the database segment has no internet. --dry-run prints the pct/pveam/vzdump commands.
 #
 # Exit codes:
 #   0   template present (built now or already there)
@@ -29,6 +30,10 @@ FORCE=0
 CACHE_DIR=${PVE_TEMPLATE_CACHE:-/var/lib/vz/template/cache}
 BASE_IMAGE=debian-12-standard_12.7-1_amd64.tar.zst
 BASE_PACKAGES=(ca-certificates curl openssl gnupg lsb-release iproute2 procps less)
+# Every role's packages are baked in: the database segment has no internet access, so its
+# containers could not apt-get them later. Their services are disabled; each role enables its own.
+ROLE_PACKAGES=(postgresql-15 postgresql-client-15 redis-server haproxy)
+ROLE_SERVICES=(postgresql.service redis-server.service haproxy.service)
 
 usage() { sed -n '2,/^set -E/{/^#/s/^# \{0,1\}//p}' "$0"; }
 
@@ -69,9 +74,11 @@ else
     --net0 "$(segment_net0 management 10.0.10.250)" --ostype debian
 fi
 ct_ensure_running "$TEMPLATE_CTID"
-log "installing base packages: ${BASE_PACKAGES[*]}"
+log "installing packages: ${BASE_PACKAGES[*]} ${ROLE_PACKAGES[*]}"
 run pct exec "$TEMPLATE_CTID" -- env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-run pct exec "$TEMPLATE_CTID" -- env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${BASE_PACKAGES[@]}"
+run pct exec "$TEMPLATE_CTID" -- env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  "${BASE_PACKAGES[@]}" "${ROLE_PACKAGES[@]}"
+run pct exec "$TEMPLATE_CTID" -- systemctl disable --now "${ROLE_SERVICES[@]}"
 run pct exec "$TEMPLATE_CTID" -- apt-get clean
 run pct exec "$TEMPLATE_CTID" -- rm -rf /var/lib/apt/lists
 # Each clone must get its own SSH host keys and machine-id.

@@ -23,7 +23,7 @@
 #   write_app_env ROLE             /etc/appliance/env (0640 root:appliance) with the APPLIANCE_* settings
 #   require_units UNIT...          die (66) unless every UNIT is in the units directory
 #   install_units UNIT...          systemd/UNIT → /etc/systemd/system, daemon-reload, enable
-#   packages PKG...                apt_install (live only)
+#   packages PKG...                apt_install the ones not installed yet (live only)
 #
 # Return codes: 0 ok; 1 a step failed; provision_parse_args exits 64 on a usage error, 66 when a
 # unit file is missing.
@@ -234,9 +234,18 @@ install_units() {
 }
 
 packages() {
-  if live; then
-    apt_install "$@"
-  else
+  local pkg missing=()
+  if ! live; then
     log "--root: not installing packages ($*)"
+    return 0
   fi
+  for pkg in "$@"; do
+    [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" == "install ok installed" ]] || missing+=("$pkg")
+  done
+  # The template ships them: containers without internet (database segment) need no apt-get.
+  if ((${#missing[@]} == 0)); then
+    log "packages already installed: $*"
+    return 0
+  fi
+  apt_install "${missing[@]}"
 }

@@ -90,7 +90,12 @@ snapshot_tree() { (cd "$R" && find . -printf '%p %m %s %T@\n' | LC_ALL=C sort); 
   [[ "$output" == *"[dry-run] systemctl --root=$R enable appliance-api.service appliance-migrate.service"* ]]
   [ -z "$(ls -A "$R")" ]
   run -0 --separate-stderr "$V/api.sh" --dry-run --units "$U"
-  [[ "$output" == *"apt-get install -y -qq --no-install-recommends ca-certificates curl openssl"* ]]
+  if [[ "$(dpkg-query -W -f='${Status}' curl 2>/dev/null)" == "install ok installed" ]]; then
+    [[ "$stderr" == *"packages already installed: ca-certificates curl openssl"* || "$output" == *"apt-get install"* ]]
+    [[ "$output" != *"apt-get install -y -qq --no-install-recommends"*curl* ]]
+  else
+    [[ "$output" == *"apt-get install -y -qq --no-install-recommends"*curl* ]]
+  fi
   [[ "$output" == *"[dry-run] chown root:appliance /etc/appliance"* ]]
   [[ "$output" == *"[dry-run] systemctl daemon-reload"* ]]
   [[ "$output" == *"[dry-run] systemctl enable appliance-api.service appliance-migrate.service"* ]]

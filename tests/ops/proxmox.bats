@@ -155,6 +155,8 @@ release() {
   run -0 --separate-stderr "$P/build-template.sh" --dry-run
   [[ "$output" == *'[dry-run] pveam download local debian-12-standard_12.7-1_amd64.tar.zst'* ]]
   [[ "$output" == *'[dry-run] pct create 9000 local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst --hostname appliance-template '*'--unprivileged 1 --features nesting=1 '* ]]
+  [[ "$output" == *"--no-install-recommends ca-certificates "*" postgresql-15 postgresql-client-15 redis-server haproxy"* ]]
+  [[ "$output" == *'[dry-run] pct exec 9000 -- systemctl disable --now postgresql.service redis-server.service haproxy.service'* ]]
   [[ "$output" == *"[dry-run] vzdump 9000 --compress zstd --mode stop --dumpdir $PVE_TEMPLATE_CACHE"* ]]
   [[ "$output" == *'[dry-run] pct destroy 9000'* ]]
   [ -z "$(mutations | grep -v '^pveam list')" ]
