@@ -72,7 +72,9 @@ else
 fi
 
 BUNDLE=''
-cleanup() { [[ -n "$BUNDLE" ]] && rm -f -- "$BUNDLE"; return 0; }
+cleanup() {
+  if [[ -n "$BUNDLE" ]] && ! is_dry_run; then rm -f -- "$BUNDLE"; fi
+}
 trap cleanup EXIT
 
 # One tarball with what the provisioning scripts need, in the repository's layout.

@@ -103,6 +103,16 @@ release() {
   [ -z "$(ls "$FAKE_PVE_STATE/ct")" ]
 }
 
+@test "create-containers --dry-run with provisioning prints push/exec and generates no secret" {
+  run -0 --separate-stderr "$P/create-containers.sh" --dry-run --only redis
+  [[ "$output" == *"[dry-run] generate password secret $APPLIANCE_HOST_SECRETS/redis-password (mode 0600)"* ]]
+  [[ "$output" == *"[dry-run] pct push 132 /tmp/appliance-src.tar /root/appliance-src.tar --perms 0600"* ]]
+  [[ "$output" == *"[dry-run] pct exec 132 -- /root/appliance-src/provisioning/redis.sh --secrets /root/appliance-src/secrets"* ]]
+  [[ "$output" == *"[dry-run] pct exec 132 -- rm -rf /root/appliance-src/secrets /root/appliance-src.tar"* ]]
+  [ ! -e "$APPLIANCE_HOST_SECRETS" ]
+  [ -z "$(mutations)" ]
+}
+
 @test "create-containers creates every role once; a second run changes nothing" {
   run -0 "$P/create-containers.sh" --no-provision
   [ "$(calls | grep -c '^pct create ')" -eq 7 ]
