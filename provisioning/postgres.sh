@@ -109,7 +109,11 @@ ALTER ROLE appliance LOGIN PASSWORD :'app_pw';
 SELECT 'CREATE ROLE replicator LOGIN REPLICATION' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'replicator') \gexec
 ALTER ROLE replicator LOGIN REPLICATION PASSWORD :'repl_pw';
 SELECT 'CREATE DATABASE appliance OWNER appliance' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'appliance') \gexec
-SELECT pg_create_physical_replication_slot('replica1') WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = 'replica1');
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = 'replica1') THEN
+    PERFORM pg_create_physical_replication_slot('replica1');
+  END IF;
+END $$;
 EOF_SQL
 } | write_file 0600 "$work/setup.sql"
 is_dry_run || chown postgres:postgres "$work/setup.sql"
