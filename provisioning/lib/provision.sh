@@ -204,9 +204,8 @@ write_app_env() {
     printf 'APPLIANCE_Security__FieldEncryptionKeyFile=/etc/appliance/keys/field-encryption.key\n'
     if [[ "$role" == api ]]; then
       printf 'APPLIANCE_Http__Url=http://0.0.0.0:%s/\n' "$API_PORT"
-      printf 'APPLIANCE_Jwt__SigningKeyFile=%s\n' "$jwt_path"
-      jwt_path=${jwt_path##*/jwt-}
-      printf 'APPLIANCE_Jwt__KeyId=%s\n' "${jwt_path%.pem}"
+      # The API reads every jwt-<kid>.pem there; the newest kid signs (rotation keeps older ones for validation).
+      printf 'APPLIANCE_Identity__KeyDirectory=%s\n' "${jwt_path%/*}"
     fi
   )
 }

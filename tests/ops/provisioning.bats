@@ -40,7 +40,7 @@ snapshot_tree() { (cd "$R" && find . -printf '%p %m %s %T@\n' | LC_ALL=C sort); 
   env="$R/etc/appliance/env"
   grep -qx "APPLIANCE_Database__ConnectionString=Host=10.0.30.10;Port=5432;Database=appliance;Username=appliance;Password=$(cat "$R/etc/appliance/keys/db-password")" "$env"
   grep -qx "APPLIANCE_Redis__Endpoint=10.0.30.12:6379" "$env"
-  grep -qx "APPLIANCE_Jwt__SigningKeyFile=/etc/appliance/keys/$key" "$env"
+  grep -qx "APPLIANCE_Identity__KeyDirectory=/etc/appliance/keys" "$env"
   grep -qx "APPLIANCE_Http__Url=http://0.0.0.0:3000/" "$env"
   cmp "$U/appliance-api.service" "$R/etc/systemd/system/appliance-api.service"
   [ "$(mode /etc/systemd/system/appliance-api.service)" = 644 ]
@@ -69,7 +69,7 @@ snapshot_tree() { (cd "$R" && find . -printf '%p %m %s %T@\n' | LC_ALL=C sort); 
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$S/jwt-20260101-abcdef01.pem" 2>/dev/null
   run -0 "$V/api.sh" --root "$R" --units "$U" --secrets "$S"
   cmp "$S/jwt-20260101-abcdef01.pem" "$R/etc/appliance/keys/jwt-20260101-abcdef01.pem"
-  grep -qx 'APPLIANCE_Jwt__KeyId=20260101-abcdef01' "$R/etc/appliance/env"
+  grep -qx "APPLIANCE_Identity__KeyDirectory=/etc/appliance/keys" "$R/etc/appliance/env"
   grep -q 'Password=sharedDbPassword$' "$R/etc/appliance/env"
   echo changedLater >"$S/db-password"
   run -0 "$V/api.sh" --root "$R" --units "$U" --secrets "$S"
