@@ -219,6 +219,17 @@ public sealed class QrCodeTests
     }
 
     [Fact]
+    public void Bad_render_arguments_are_rejected()
+    {
+        var code = QrCode.Encode("x");
+        Assert.Throws<ArgumentOutOfRangeException>(() => code.ToPng(scale: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => code.ToPng(border: -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => code.ToPng(scale: 1000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => code.ToSvg(scale: 0));
+        Assert.Throws<ArgumentNullException>(() => QrCode.Encode(null!));
+    }
+
+    [Fact]
     public void Svg_covers_exactly_the_dark_modules()
     {
         var code = QrCode.Encode("svg", QrErrorCorrection.H);

@@ -18,8 +18,6 @@ internal sealed class MatrixBuilder
     /// <summary>[row, column]; true is dark.</summary>
     public bool[,] Modules { get; }
 
-    public bool IsFunction(int x, int y) => _function[y, x];
-
     public void DrawFunctionPatterns()
     {
         // Timing patterns first; finders and alignments overwrite their ends.

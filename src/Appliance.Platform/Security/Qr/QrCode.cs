@@ -25,6 +25,9 @@ public sealed class QrCode
     public const int MinVersion = 1;
     public const int MaxVersion = 40;
 
+    /// <summary>Largest PNG side accepted, so a careless scale cannot allocate gigabytes.</summary>
+    public const int MaxPngPixels = 8192;
+
     // ISO/IEC 18004 table 9, indexed [level][version]: check codewords per block and number of blocks.
     private static readonly int[][] EccPerBlock =
     [
@@ -161,6 +164,11 @@ public sealed class QrCode
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(scale);
         ArgumentOutOfRangeException.ThrowIfNegative(border);
         var pixels = (Size + 2 * border) * scale;
+        if (pixels > MaxPngPixels)
+        {
+            throw new ArgumentOutOfRangeException(nameof(scale), scale, $"The image would be {pixels} pixels wide; at most {MaxPngPixels}.");
+        }
+
         return PngWriter.Write(pixels, pixels, (x, y) =>
         {
             int mx = x / scale - border, my = y / scale - border;
