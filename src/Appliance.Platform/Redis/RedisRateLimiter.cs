@@ -47,4 +47,23 @@ public sealed class RedisRateLimiter(IRedisClient redis)
 
         return new RateLimitResult(count.Number <= limit, count.Number, limit, Math.Max(0, limit - count.Number), TimeSpan.FromMilliseconds(ttl.Number));
     }
+
+    /// <summary>
+    /// Reads the current window of <paramref name="key"/> without counting a hit (for example "is this account locked?"
+    /// before checking a password). <see cref="RateLimitResult.Allowed"/> is whether one more hit would be allowed.
+    /// </summary>
+    public async Task<RateLimitResult> PeekAsync(string key, long limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var replies = await redis.ExecuteBatchAsync([["GET", key], ["PTTL", key]], cancellationToken);
+        var count = replies[0] switch
+        {
+            { IsNull: true } => 0,
+            { Kind: RedisValueKind.BulkString, Text: { } text } when long.TryParse(text, CultureInfo.InvariantCulture, out var n) => n,
+            var other => throw new RedisServerException($"rate-limit key '{key}' holds '{other}', not a counter"),
+        };
+        var ttl = replies[1] is { Kind: RedisValueKind.Number, Number: > 0 } ms ? TimeSpan.FromMilliseconds(ms.Number) : TimeSpan.Zero;
+        return new RateLimitResult(count < limit, count, limit, Math.Max(0, limit - count), ttl);
+    }
 }

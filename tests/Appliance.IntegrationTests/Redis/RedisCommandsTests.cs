@@ -34,9 +34,9 @@ public sealed class RedisCommandsTests : IAsyncLifetime
         Assert.Equal(1, await redis.IncrementAsync("fails:a"));
         Assert.Equal(5, await redis.IncrementAsync("fails:a", 4));
         Assert.False(await redis.ExpireAsync("missing", TimeSpan.FromSeconds(1)));
-        Assert.True(await redis.ExpireAsync("fails:a", TimeSpan.FromMilliseconds(150)));
+        Assert.True(await redis.ExpireAsync("fails:a", TimeSpan.FromMilliseconds(1000)));
         Assert.True(await redis.ExistsAsync("fails:a"));
-        await Task.Delay(300);
+        await Task.Delay(1300);
         Assert.False(await redis.ExistsAsync("fails:a"));
 
         Assert.Equal(2, await redis.DeleteAsync(["jti:1", "plain", "missing"]));
@@ -85,7 +85,7 @@ public sealed class RedisCommandsTests : IAsyncLifetime
     {
         await using var redis = Client();
         var limiter = new RedisRateLimiter(redis);
-        var window = TimeSpan.FromMilliseconds(400);
+        var window = TimeSpan.FromMilliseconds(1500);
         Assert.True((await limiter.HitAsync("rl:ip", 2, window)).Allowed);
         Assert.True((await limiter.HitAsync("rl:ip", 2, window)).Allowed);
         var blocked = await limiter.HitAsync("rl:ip", 2, window);
@@ -99,6 +99,13 @@ public sealed class RedisCommandsTests : IAsyncLifetime
 
         await redis.ExecuteAsync(["SCRIPT", "FLUSH"]);
         Assert.Equal(2, (await limiter.HitAsync("rl:ip", 2, window)).Count);
+        var peek = await limiter.PeekAsync("rl:ip", 2);
+        Assert.Equal((false, 2L, 0L), (peek.Allowed, peek.Count, peek.Remaining));
+        Assert.InRange(peek.ResetAfter, TimeSpan.FromMilliseconds(1), window);
+        Assert.Equal(2, (await limiter.PeekAsync("rl:ip", 2)).Count);
+        var untouched = await limiter.PeekAsync("rl:never", 2);
+        Assert.Equal((true, 0L, 2L, TimeSpan.Zero), (untouched.Allowed, untouched.Count, untouched.Remaining, untouched.ResetAfter));
+        Assert.False(await redis.ExistsAsync("rl:never"));
 
         await _redis.StopAsync();
         await Assert.ThrowsAsync<RedisUnavailableException>(() => limiter.HitAsync("rl:ip", 2, window));
