@@ -342,6 +342,9 @@ public sealed partial class RedisClient(RedisSettings settings) : IRedisClient
             foreach (var pending in waiting)
             {
                 pending.TrySetException(error);
+                // A caller that already timed out or cancelled never awaits this task; reading the exception marks it
+                // observed so it does not surface later as an UnobservedTaskException.
+                _ = pending.Task.Exception;
             }
         }
 
