@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
@@ -7,16 +8,22 @@ using Appliance.Platform.Configuration;
 namespace Appliance.Platform.Redis;
 
 /// <summary>
-/// A small RESP2 client over one TCP connection. Commands are serialised on the connection; a broken or timed-out
-/// connection is dropped and the next command reconnects (with AUTH and SELECT), so a Redis restart heals by itself.
+/// A small RESP2 client that multiplexes all callers over one TCP connection. Writes are serialised (each command or
+/// batch is one write); a background reader completes the waiting callers in FIFO order, so callers never wait for
+/// each other's round trip. A broken connection fails every waiting caller with <see cref="RedisUnavailableException"/>
+/// and the next command reconnects (with AUTH and SELECT), so a Redis restart heals by itself. A command that gets no
+/// reply within the command timeout also drops the connection: the server is hung or blocked, and dropping is the
+/// simple way to make sure a late reply can never be matched to someone else.
 /// </summary>
-public sealed class RedisClient(RedisSettings settings) : IRedisClient
+public sealed partial class RedisClient(RedisSettings settings) : IRedisClient
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private Socket? _socket;
-    private NetworkStream? _stream;
-    private RespReader? _reader;
-    private bool _disposed;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly ConcurrentDictionary<RedisSubscription, byte> _subscriptions = new();
+    private Connection? _connection;
+    private readonly RedisSettings _settings = settings;
+    private volatile bool _disposed;
+
+    private string Endpoint => $"{_settings.Host}:{_settings.Port}";
 
     public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {
@@ -33,100 +40,207 @@ public sealed class RedisClient(RedisSettings settings) : IRedisClient
     public async Task<RedisValue> ExecuteAsync(IReadOnlyList<string> command, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
+        var reply = (await RunAsync([command], cancellationToken))[0];
+        return reply.Kind == RedisValueKind.Error ? throw new RedisServerException(reply.Text ?? "ERR") : reply;
+    }
+
+    public async Task<IReadOnlyList<RedisValue>> ExecuteBatchAsync(IReadOnlyList<IReadOnlyList<string>> commands, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        return commands.Count == 0 ? [] : await RunAsync(commands, cancellationToken);
+    }
+
+    public async Task<IAsyncDisposable> SubscribeAsync(string channel, Func<RedisMessage, Task> handler, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channel);
+        ArgumentNullException.ThrowIfNull(handler);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        var subscription = new RedisSubscription(this, channel, handler);
+        await subscription.StartAsync(cancellationToken);
+        _subscriptions[subscription] = 0;
+        return subscription;
+    }
+
+    private async Task<RedisValue[]> RunAsync(IReadOnlyList<IReadOnlyList<string>> commands, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var payload = Encode(commands);
+        var pending = new Pending(commands.Count);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(settings.CommandTimeout);
-        await _gate.WaitAsync(timeout.Token);
+        timeout.CancelAfter(_settings.CommandTimeout);
+        Connection? connection = null;
+        var written = false;
         try
         {
+            await _writeGate.WaitAsync(timeout.Token);
             try
             {
-                if (_stream is null)
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                connection = _connection;
+                if (connection is null || connection.IsFailed)
                 {
-                    await ConnectAsync(timeout.Token);
+                    _connection = null;
+                    var (stream, reader) = await OpenAsync(Handshake(), timeout.Token);
+                    connection = new Connection(stream, reader, Endpoint);
+                    _connection = connection;
                 }
 
-                return await RoundTripAsync(command, timeout.Token);
+                await connection.WriteAsync(payload, pending, timeout.Token);
+                written = true;
             }
-            catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or EndOfStreamException)
+            finally
             {
-                // The connection may hold half a reply now; never reuse it.
-                Drop();
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    throw;
-                }
-
-                throw new RedisUnavailableException($"redis {settings.Host}:{settings.Port} unavailable: {(ex is OperationCanceledException ? "timed out" : ex.Message)}", ex);
+                _writeGate.Release();
             }
+
+            return await pending.Task.WaitAsync(timeout.Token);
         }
-        finally
+        catch (OperationCanceledException) when (written && cancellationToken.IsCancellationRequested)
         {
-            _gate.Release();
+            // The caller gave up after its command was fully written: its reply will still arrive and be matched to
+            // its (abandoned) place in the queue, so the connection stays in sync and usable for everyone else.
+            throw;
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException or ObjectDisposedException && !_disposed)
+        {
+            // No reply in time, or the write broke off part-way: the connection can no longer be trusted to pair
+            // replies with callers, so everybody waiting on it fails now and the next command reconnects.
+            var error = new RedisUnavailableException(
+                $"redis {Endpoint} unavailable: {(ex is OperationCanceledException ? "timed out" : ex.Message)}", ex);
+            connection?.Fail(error);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw error;
         }
     }
 
-    private async Task ConnectAsync(CancellationToken cancellationToken)
+    private List<IReadOnlyList<string>> Handshake(bool selectDatabase = true)
+    {
+        var handshake = new List<IReadOnlyList<string>>(3);
+        if (_settings.Password is not null)
+        {
+            handshake.Add(_settings.User is null ? ["AUTH", _settings.Password] : ["AUTH", _settings.User, _settings.Password]);
+        }
+
+        if (selectDatabase && _settings.Database != 0)
+        {
+            handshake.Add(["SELECT", _settings.Database.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        return handshake;
+    }
+
+    /// <summary>Connects and runs the handshake commands (AUTH, SELECT or SUBSCRIBE); an error reply throws.</summary>
+    private async Task<(NetworkStream Stream, RespReader Reader)> OpenAsync(List<IReadOnlyList<string>> handshake, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            connectTimeout.CancelAfter(settings.ConnectTimeout);
-            await socket.ConnectAsync(settings.Host, settings.Port, connectTimeout.Token);
+            // Keepalive notices a peer that vanished without closing (host reboot, dropped NAT entry) within about a
+            // minute; an idle subscriber connection would otherwise never learn it is dead.
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 30);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+            using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                connectTimeout.CancelAfter(_settings.ConnectTimeout);
+                await socket.ConnectAsync(_settings.Host, _settings.Port, connectTimeout.Token);
+            }
+
+            var stream = new NetworkStream(socket, ownsSocket: true);
+            var reader = new RespReader(stream);
+            if (handshake.Count > 0)
+            {
+                await stream.WriteAsync(Encode(handshake), cancellationToken);
+                foreach (var _ in handshake)
+                {
+                    var reply = await reader.ReadAsync(cancellationToken);
+                    if (reply.Kind == RedisValueKind.Error)
+                    {
+                        throw new RedisServerException(reply.Text ?? "ERR");
+                    }
+                }
+            }
+
+            return (stream, reader);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new RedisUnavailableException($"redis {Endpoint} unavailable: {(ex is OperationCanceledException ? "connect timed out" : ex.Message)}", ex);
         }
         catch
         {
             socket.Dispose();
             throw;
         }
-
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
-        _reader = new RespReader(_stream);
-        if (settings.Password is not null)
-        {
-            await RoundTripAsync(settings.User is null ? ["AUTH", settings.Password] : ["AUTH", settings.User, settings.Password], cancellationToken);
-        }
-
-        if (settings.Database != 0)
-        {
-            await RoundTripAsync(["SELECT", settings.Database.ToString(CultureInfo.InvariantCulture)], cancellationToken);
-        }
     }
 
-    private async Task<RedisValue> RoundTripAsync(IReadOnlyList<string> command, CancellationToken cancellationToken)
+    internal static byte[] Encode(IReadOnlyList<string> command) => Encode([command]);
+
+    /// <summary>Encodes commands as RESP arrays of bulk strings into one buffer (one write on the wire).</summary>
+    internal static byte[] Encode(IReadOnlyList<IReadOnlyList<string>> commands)
     {
-        var payload = Encode(command);
-        await _stream!.WriteAsync(payload, cancellationToken);
-        var reply = await _reader!.ReadAsync(cancellationToken);
-        if (reply.Kind == RedisValueKind.Error)
+        var size = 0;
+        foreach (var command in commands)
         {
-            throw new RedisServerException(reply.Text ?? "ERR");
+            ArgumentNullException.ThrowIfNull(command);
+            if (command.Count == 0)
+            {
+                throw new ArgumentException("a Redis command needs at least a name", nameof(commands));
+            }
+
+            size += 3 + Digits(command.Count);
+            foreach (var part in command)
+            {
+                ArgumentNullException.ThrowIfNull(part, nameof(commands));
+                var length = Encoding.UTF8.GetByteCount(part);
+                size += 5 + Digits(length) + length;
+            }
         }
 
-        return reply;
-    }
-
-    internal static byte[] Encode(IReadOnlyList<string> command)
-    {
-        var builder = new StringBuilder();
-        builder.Append('*').Append(command.Count).Append("\r\n");
-        foreach (var part in command)
+        var buffer = new byte[size];
+        var span = buffer.AsSpan();
+        var at = 0;
+        foreach (var command in commands)
         {
-            builder.Append('$').Append(Encoding.UTF8.GetByteCount(part)).Append("\r\n").Append(part).Append("\r\n");
+            at = Header(span, at, (byte)'*', command.Count);
+            foreach (var part in command)
+            {
+                at = Header(span, at, (byte)'$', Encoding.UTF8.GetByteCount(part));
+                at += Encoding.UTF8.GetBytes(part, span[at..]);
+                span[at++] = (byte)'\r';
+                span[at++] = (byte)'\n';
+            }
         }
 
-        return Encoding.UTF8.GetBytes(builder.ToString());
-    }
+        return buffer;
 
-    private void Drop()
-    {
-        _stream?.Dispose();
-        _socket?.Dispose();
-        _stream = null;
-        _socket = null;
-        _reader = null;
+        static int Header(Span<byte> span, int at, byte kind, int number)
+        {
+            span[at++] = kind;
+            number.TryFormat(span[at..], out var written, default, CultureInfo.InvariantCulture);
+            at += written;
+            span[at++] = (byte)'\r';
+            span[at++] = (byte)'\n';
+            return at;
+        }
+
+        static int Digits(int number)
+        {
+            var digits = 1;
+            while (number >= 10)
+            {
+                number /= 10;
+                digits++;
+            }
+
+            return digits;
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -136,16 +250,135 @@ public sealed class RedisClient(RedisSettings settings) : IRedisClient
             return;
         }
 
-        await _gate.WaitAsync();
+        _disposed = true;
+        foreach (var subscription in _subscriptions.Keys)
+        {
+            await subscription.DisposeAsync();
+        }
+
+        await _writeGate.WaitAsync();
         try
         {
-            _disposed = true;
-            Drop();
+            _connection?.Fail(new RedisUnavailableException("the redis client was disposed"));
+            _connection = null;
         }
         finally
         {
-            _gate.Release();
-            _gate.Dispose();
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>A caller waiting for the replies to the commands it wrote (one, or a batch).</summary>
+    private sealed class Pending(int count) : TaskCompletionSource<RedisValue[]>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        private readonly RedisValue[] _replies = new RedisValue[count];
+        private int _received;
+
+        /// <summary>Called by the reader only; returns true when this caller has all its replies.</summary>
+        public bool Add(RedisValue reply)
+        {
+            _replies[_received++] = reply;
+            if (_received < _replies.Length)
+            {
+                return false;
+            }
+
+            TrySetResult(_replies);
+            return true;
+        }
+    }
+
+    /// <summary>One TCP connection with its FIFO of waiting callers and the loop that reads their replies.</summary>
+    private sealed class Connection
+    {
+        private readonly NetworkStream _stream;
+        private readonly RespReader _reader;
+        private readonly string _endpoint;
+        private readonly Queue<Pending> _pending = new();
+        private bool _failed;
+
+        public Connection(NetworkStream stream, RespReader reader, string endpoint)
+        {
+            _stream = stream;
+            _reader = reader;
+            _endpoint = endpoint;
+            _ = Task.Run(ReadLoopAsync);
+        }
+
+        public bool IsFailed => Volatile.Read(ref _failed);
+
+        /// <summary>Queues the caller before writing, so the reader always finds it when its reply arrives.</summary>
+        public async Task WriteAsync(byte[] payload, Pending pending, CancellationToken cancellationToken)
+        {
+            lock (_pending)
+            {
+                if (_failed)
+                {
+                    throw new IOException("connection already dropped");
+                }
+
+                _pending.Enqueue(pending);
+            }
+
+            await _stream.WriteAsync(payload, cancellationToken);
+        }
+
+        public void Fail(RedisUnavailableException error)
+        {
+            Pending[] waiting;
+            lock (_pending)
+            {
+                if (_failed)
+                {
+                    return;
+                }
+
+                _failed = true;
+                waiting = [.. _pending];
+                _pending.Clear();
+            }
+
+            _stream.Dispose();
+            foreach (var pending in waiting)
+            {
+                pending.TrySetException(error);
+                // A caller that already timed out or cancelled never awaits this task; reading the exception marks it
+                // observed so it does not surface later as an UnobservedTaskException.
+                _ = pending.Task.Exception;
+            }
+        }
+
+        private async Task ReadLoopAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    var reply = await _reader.ReadAsync(CancellationToken.None);
+                    Pending? head;
+                    lock (_pending)
+                    {
+                        _pending.TryPeek(out head);
+                    }
+
+                    if (head is null)
+                    {
+                        throw new IOException("a reply arrived that no command is waiting for");
+                    }
+
+                    if (head.Add(reply))
+                    {
+                        lock (_pending)
+                        {
+                            _pending.TryDequeue(out _);
+                        }
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                Fail(new RedisUnavailableException($"redis {_endpoint} unavailable: {ex.Message}", ex));
+            }
         }
     }
 

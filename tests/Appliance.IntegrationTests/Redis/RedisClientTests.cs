@@ -13,8 +13,8 @@ public sealed class RedisClientTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _redis.DisposeAsync();
 
-    private RedisClient Client(string? password = null, int database = 0, string? user = null) =>
-        new(new RedisSettings("127.0.0.1", _redis.Port, user, password ?? _redis.Password, database, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+    private RedisClient Client(string? password = null, int database = 0, string? user = null, int timeoutMs = 1000) =>
+        new(new RedisSettings("127.0.0.1", _redis.Port, user, password ?? _redis.Password, database, TimeSpan.FromMilliseconds(timeoutMs), TimeSpan.FromSeconds(1)));
 
     [Fact]
     public async Task Ping_set_get_and_null()
@@ -114,5 +114,147 @@ public sealed class RedisClientTests : IAsyncLifetime
         var watch = System.Diagnostics.Stopwatch.StartNew();
         await Assert.ThrowsAsync<RedisUnavailableException>(() => client.PingAsync());
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task Concurrent_callers_share_one_connection()
+    {
+        await using var client = Client();
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(i => client.ExecuteAsync(["ECHO", $"{i}"])));
+        await using var admin = Client();
+        // Clients seen by the server: this client's one connection plus the admin's.
+        var clients = (await admin.ExecuteAsync(["CLIENT", "LIST"])).Text!;
+        Assert.Equal(2, clients.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public async Task A_thousand_concurrent_mixed_commands_each_get_their_own_reply()
+    {
+        await using var client = Client(timeoutMs: 5000);
+        await client.ExecuteAsync(["SET", "text", "not a number"]);
+        var increments = 0;
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 1000).Select(async i =>
+        {
+            switch (i % 5)
+            {
+                case 0:
+                    return (await client.ExecuteAsync(["ECHO", $"echo:{i}"])).Text == $"echo:{i}";
+                case 1:
+                    await client.ExecuteAsync(["SET", $"k:{i}", $"v:{i}"]);
+                    return (await client.ExecuteAsync(["GET", $"k:{i}"])).Text == $"v:{i}";
+                case 2:
+                    Interlocked.Increment(ref increments);
+                    return (await client.ExecuteAsync(["INCR", "shared"])).Kind == RedisValueKind.Number;
+                case 3:
+                    var error = await Assert.ThrowsAsync<RedisServerException>(() => client.ExecuteAsync(["INCR", "text"]));
+                    return error.Message.StartsWith("ERR", StringComparison.Ordinal);
+                default:
+                    var batch = await client.ExecuteBatchAsync([["ECHO", $"a:{i}"], ["STRLEN", $"b:{i}"], ["ECHO", $"c:{i}"]]);
+                    return batch.Count == 3 && batch[0].Text == $"a:{i}" && batch[1].Number == 0 && batch[2].Text == $"c:{i}";
+            }
+        }));
+        Assert.All(outcomes, Assert.True);
+        Assert.Equal(increments, (await client.ExecuteAsync(["GET", "shared"])).Text is { } n ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : -1);
+    }
+
+    [Fact]
+    public async Task A_batch_is_one_write_and_returns_error_replies_in_place()
+    {
+        await using var client = Client();
+        var replies = await client.ExecuteBatchAsync([["SET", "t", "abc"], ["INCR", "t"], ["APPEND", "t", "d"], ["GET", "t"]]);
+        Assert.Equal("OK", replies[0].Text);
+        Assert.Equal(RedisValueKind.Error, replies[1].Kind);
+        Assert.StartsWith("ERR", replies[1].Text, StringComparison.Ordinal);
+        Assert.Equal("abcd", replies[3].Text);
+        Assert.Equal(4, replies[2].Number);
+        Assert.Empty(await client.ExecuteBatchAsync([]));
+        await Assert.ThrowsAsync<ArgumentException>(() => client.ExecuteBatchAsync([["GET", "t"], []]));
+        Assert.Equal("abcd", (await client.ExecuteAsync(["GET", "t"])).Text);
+    }
+
+    [Fact]
+    public async Task A_timeout_fails_everyone_queued_behind_it_then_the_client_reconnects()
+    {
+        await using var client = Client();
+        var idBefore = (await client.ExecuteAsync(["CLIENT", "ID"])).Number;
+        var blocked = client.ExecuteAsync(["BLPOP", "never-filled", "3"]);
+        await Task.Delay(100);
+        var behind = Enumerable.Range(0, 20).Select(i => client.ExecuteAsync(["ECHO", $"{i}"])).ToList();
+        await Assert.ThrowsAsync<RedisUnavailableException>(() => blocked);
+        foreach (var task in behind)
+        {
+            await Assert.ThrowsAsync<RedisUnavailableException>(() => task);
+        }
+
+        Assert.Equal("after", (await client.ExecuteAsync(["ECHO", "after"])).Text);
+        Assert.NotEqual(idBefore, (await client.ExecuteAsync(["CLIENT", "ID"])).Number);
+    }
+
+    [Fact]
+    public async Task A_caller_cancelling_after_its_write_keeps_the_connection_in_sync()
+    {
+        await using var client = Client(timeoutMs: 2000);
+        var idBefore = (await client.ExecuteAsync(["CLIENT", "ID"])).Number;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        var blocked = client.ExecuteAsync(["BLPOP", "never-filled", "0.5"], cancel.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocked);
+        // The BLPOP's nil reply arrives later and must be consumed by its abandoned slot, not by this ECHO.
+        Assert.Equal("mine", (await client.ExecuteAsync(["ECHO", "mine"])).Text);
+        Assert.Equal(idBefore, (await client.ExecuteAsync(["CLIENT", "ID"])).Number);
+    }
+
+    [Fact]
+    public async Task A_restart_under_load_fails_in_flight_commands_cleanly_and_heals()
+    {
+        await using var client = Client();
+        using var stop = new CancellationTokenSource();
+        var wrong = 0;
+        var succeeded = 0;
+        var unavailable = 0;
+        var succeededAfterRestart = 0;
+        var restarted = false;
+        var workers = Enumerable.Range(0, 64).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var expected = $"{w}:{i}";
+                try
+                {
+                    var reply = await client.ExecuteAsync(["ECHO", expected]);
+                    if (reply.Text != expected)
+                    {
+                        Interlocked.Increment(ref wrong);
+                    }
+
+                    Interlocked.Increment(ref succeeded);
+                    if (Volatile.Read(ref restarted))
+                    {
+                        Interlocked.Increment(ref succeededAfterRestart);
+                    }
+                }
+                catch (RedisUnavailableException)
+                {
+                    Interlocked.Increment(ref unavailable);
+                    await Task.Delay(5);
+                }
+            }
+        })).ToList();
+
+        await Task.Delay(300);
+        await _redis.StopAsync();
+        await Task.Delay(300);
+        await _redis.RestartAsync();
+        Volatile.Write(ref restarted, true);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Volatile.Read(ref succeededAfterRestart) < 1000 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+        Assert.Equal(0, wrong);
+        Assert.True(unavailable > 0, "stopping the server should have failed some commands");
+        Assert.True(succeededAfterRestart >= 1000, $"only {succeededAfterRestart} commands succeeded after the restart");
     }
 }

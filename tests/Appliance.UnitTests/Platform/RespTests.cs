@@ -12,6 +12,39 @@ public sealed class RespTests
         Assert.Equal("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nü\r\n", Encoding.UTF8.GetString(bytes));
     }
 
+    [Fact]
+    public void A_batch_is_encoded_back_to_back_in_one_buffer()
+    {
+        var bytes = RedisClient.Encode([["PING"], ["ECHO", new string('a', 10)]]);
+        Assert.Equal("*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$10\r\naaaaaaaaaa\r\n", Encoding.UTF8.GetString(bytes));
+    }
+
+    [Fact]
+    public void Empty_commands_and_null_parts_are_rejected()
+    {
+        Assert.Throws<ArgumentException>(() => RedisClient.Encode([["GET", "k"], []]));
+        Assert.Throws<ArgumentNullException>(() => RedisClient.Encode(["GET", null!]));
+    }
+
+    [Fact]
+    public async Task Pipelined_replies_in_one_read_parse_one_after_another()
+    {
+        var reader = new RedisClient.RespReader(new MemoryStream(Encoding.UTF8.GetBytes("+OK\r\n:7\r\n$2\r\nhi\r\n-ERR x\r\n")));
+        Assert.Equal("OK", (await reader.ReadAsync(CancellationToken.None)).Text);
+        Assert.Equal(7, (await reader.ReadAsync(CancellationToken.None)).Number);
+        Assert.Equal("hi", (await reader.ReadAsync(CancellationToken.None)).Text);
+        Assert.Equal(RedisValueKind.Error, (await reader.ReadAsync(CancellationToken.None)).Kind);
+        await Assert.ThrowsAsync<EndOfStreamException>(() => reader.ReadAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public void Script_sha1_is_the_lower_case_hex_redis_uses()
+    {
+        // The example from the Redis EVALSHA documentation: SCRIPT LOAD "return 1".
+        Assert.Equal("e0e1f9fabfc9d4800c877a703b823ac0578ff8db", new RedisScript("return 1").Sha1);
+        Assert.Throws<ArgumentException>(() => new RedisScript(" "));
+    }
+
     [Theory]
     [InlineData("+OK\r\n", RedisValueKind.SimpleString, "OK")]
     [InlineData("-ERR wrong\r\n", RedisValueKind.Error, "ERR wrong")]
