@@ -18,6 +18,8 @@ public enum LoginBlock
 /// </summary>
 public sealed class LoginGuard(IRedisClient redis, ILogger<LoginGuard> logger)
 {
+    private readonly RedisRateLimiter _limiter = new(redis);
+
     public const int AccountFailureLimit = 5;
     public const int IpFailureLimit = 5;
     public static readonly TimeSpan AccountWindow = TimeSpan.FromMinutes(15);
@@ -88,16 +90,9 @@ public sealed class LoginGuard(IRedisClient redis, ILogger<LoginGuard> logger)
         }
     }
 
-    private async Task<long> CountAsync(string key, TimeSpan window, CancellationToken cancellationToken)
-    {
-        var count = (await redis.ExecuteAsync(["INCR", key], cancellationToken)).Number;
-        if (count == 1)
-        {
-            await redis.ExecuteAsync(["PEXPIRE", key, Ms(window)], cancellationToken);
-        }
-
-        return count;
-    }
+    /// <summary>Counts one failure in a fixed window, atomically (one Lua script), so parallel API nodes agree.</summary>
+    private async Task<long> CountAsync(string key, TimeSpan window, CancellationToken cancellationToken) =>
+        (await _limiter.HitAsync(key, long.MaxValue, window, cancellationToken)).Count;
 
     private void FailedOpen(RedisUnavailableException ex)
     {
