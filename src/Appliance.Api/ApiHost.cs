@@ -43,6 +43,7 @@ public static class ApiHost
         builder.Services.AddSingleton(identity);
         builder.Services.AddSingleton(signingKeys);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(LoadRateLimits(builder.Configuration));
 
         builder.Logging.ClearProviders();
         // Our RequestIdMiddleware scope replaces the hosting scope (whose id is Kestrel's connection id) and trace ids.
@@ -93,6 +94,27 @@ public static class ApiHost
         return app;
     }
 
+    private static RateLimitSettings LoadRateLimits(IConfiguration configuration)
+    {
+        static int Read(IConfiguration configuration, string key, int fallback)
+        {
+            var text = configuration[key];
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                return fallback;
+            }
+
+            return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value is >= 1 and <= 1_000_000
+                ? value
+                : throw new ConfigurationException(key, $"must be a whole number from 1 to 1000000, got '{text}'");
+        }
+
+        return new RateLimitSettings(
+            Read(configuration, "RateLimit:PerUserPerMinute", 1200),
+            Read(configuration, "RateLimit:PerIpPerMinute", 300),
+            TimeSpan.FromMinutes(1));
+    }
+
     private static void ConfigureJson(JsonOptions options)
     {
         options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
@@ -132,6 +154,11 @@ public static class ApiHost
         var redis = app.Services.GetRequiredService<IRedisClient>();
         var authLogger = app.Services.GetRequiredService<ILogger<AuthenticationMiddleware>>();
         app.Use(next => new AuthenticationMiddleware(next, tokens, redis, authLogger).InvokeAsync);
+        var limiter = new RedisRateLimiter(redis);
+        var rateLimits = app.Services.GetRequiredService<RateLimitSettings>();
+        var time = app.Services.GetRequiredService<TimeProvider>();
+        var rateLogger = app.Services.GetRequiredService<ILogger<RateLimitMiddleware>>();
+        app.Use(next => new RateLimitMiddleware(next, limiter, rateLimits, time, rateLogger).InvokeAsync);
     }
 
     private static void MapModules(WebApplication app)

@@ -1,0 +1,71 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Appliance.Api.Identity;
+using Appliance.Platform.Redis;
+
+namespace Appliance.Api.Http;
+
+/// <summary>How many requests a signed-in user or an anonymous client address may make per window.</summary>
+public sealed record RateLimitSettings(int PerUser, int PerIp, TimeSpan Window);
+
+/// <summary>
+/// The API rate limit (seed 002 §4.3): per user when signed in, per client address otherwise, in fixed windows counted
+/// atomically in Redis so the limit holds across API instances. Every answer carries <c>X-RateLimit-Limit</c>,
+/// <c>-Remaining</c> and <c>-Reset</c> (Unix seconds); over the limit it is 429 <c>RATE_LIMIT_EXCEEDED</c> with
+/// <c>Retry-After</c>. Health probes are not limited. If Redis cannot answer, requests pass (fail open), logged and counted.
+/// </summary>
+public sealed class RateLimitMiddleware(RequestDelegate next, RedisRateLimiter limiter, RateLimitSettings settings, TimeProvider time, ILogger<RateLimitMiddleware> logger)
+{
+    private static readonly Meter Meter = new("Appliance.Api.RateLimit");
+    private static readonly Counter<long> FailOpen = Meter.CreateCounter<long>("appliance_rate_limit_fail_open_total", description: "Requests let through because Redis was unavailable");
+    private static readonly Counter<long> Rejected = Meter.CreateCounter<long>("appliance_rate_limit_rejected_total", description: "Requests answered 429");
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var path = context.Request.Path;
+        if (context.GetEndpoint() is null || path.StartsWithSegments("/health") || path.StartsWithSegments("/ready"))
+        {
+            await next(context);
+            return;
+        }
+
+        var user = context.Features.Get<CurrentUser>();
+        var (key, limit) = user is not null
+            ? ("rl:user:" + user.Id.ToString("N"), settings.PerUser)
+            : ("rl:ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"), settings.PerIp);
+        RateLimitResult result;
+        try
+        {
+            result = await limiter.HitAsync(key, limit, settings.Window, context.RequestAborted);
+        }
+        catch (RedisUnavailableException ex)
+        {
+            FailOpen.Add(1);
+            logger.LogWarning("rate limit skipped (fail open): {Error}", ex.Message);
+            await next(context);
+            return;
+        }
+
+        var headers = context.Response.Headers;
+        var reset = time.GetUtcNow() + result.ResetAfter;
+        headers["X-RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Remaining"] = result.Remaining.ToString(CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Reset"] = reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        if (!result.Allowed)
+        {
+            Rejected.Add(1);
+            var seconds = Math.Max(1, (long)Math.Ceiling(result.ResetAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            headers.RetryAfter = seconds;
+            await ApiErrors.WriteAsync(
+                context,
+                StatusCodes.Status429TooManyRequests,
+                ErrorCodes.RateLimitExceeded,
+                $"Rate limit of {limit} requests per {settings.Window.TotalSeconds:0} s exceeded",
+                [new ErrorDetail("retry_after", seconds)]);
+            return;
+        }
+
+        await next(context);
+    }
+}
