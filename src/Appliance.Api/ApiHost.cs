@@ -7,6 +7,7 @@ using Appliance.Domain.Crm;
 using Appliance.Domain.Tickets;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
+using Appliance.Platform.Hosting;
 using Appliance.Platform.Redis;
 using Microsoft.AspNetCore.Http.Json;
 
@@ -71,6 +72,7 @@ public static class ApiHost
             services.GetRequiredService<ILoggerFactory>().CreateLogger<Migrator>()));
         builder.Services.AddSingleton<CustomerStore>();
         builder.Services.AddSingleton<TicketStore>();
+        builder.Services.AddSystemdNotify();
 
         configure?.Invoke(builder);
         var app = builder.Build();
@@ -91,7 +93,7 @@ public static class ApiHost
     {
         var requestIdLogger = app.Services.GetRequiredService<ILogger<RequestIdMiddleware>>();
         var errorLogger = app.Services.GetRequiredService<ILogger<ErrorHandlingMiddleware>>();
-        app.Use(next => new RequestIdMiddleware(next, requestIdLogger).InvokeAsync);
+        app.Use(next => new RequestIdMiddleware(next, requestIdLogger, settings.Http.InstanceName).InvokeAsync);
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;

@@ -7,7 +7,10 @@ public sealed record DatabaseSettings(string ConnectionString);
 
 public sealed record RedisSettings(string Host, int Port, string? User, string? Password, int Database, TimeSpan CommandTimeout, TimeSpan ConnectTimeout);
 
-public sealed record HttpSettings(Uri Url, long MaxRequestBodyBytes);
+/// <param name="Url">Where Kestrel listens.</param>
+/// <param name="MaxRequestBodyBytes">Largest accepted request body.</param>
+/// <param name="InstanceName">Optional name sent as <c>X-Served-By</c> so that an operator (and the HAProxy test) sees which instance answered.</param>
+public sealed record HttpSettings(Uri Url, long MaxRequestBodyBytes, string? InstanceName = null);
 
 /// <summary>The validated settings of one appliance binary. Read explicitly (no reflection binding) so that trimming keeps everything it needs.</summary>
 public sealed record ApplianceSettings(DatabaseSettings Database, RedisSettings Redis, HttpSettings Http)
@@ -31,7 +34,8 @@ public sealed record ApplianceSettings(DatabaseSettings Database, RedisSettings 
             TimeSpan.FromMilliseconds(reader.Int("Redis:ConnectTimeoutMs", 2000, 10, 60_000)));
         var http = new HttpSettings(
             reader.HttpUrl("Http:Url", "http://127.0.0.1:8080"),
-            reader.Long("Http:MaxRequestBodyBytes", DefaultMaxRequestBodyBytes, 1024, 1024L * 1024 * 1024));
+            reader.Long("Http:MaxRequestBodyBytes", DefaultMaxRequestBodyBytes, 1024, 1024L * 1024 * 1024),
+            reader.Token("Http:InstanceName", 64));
         return new ApplianceSettings(database, redis, http);
     }
 
@@ -90,6 +94,18 @@ public sealed record ApplianceSettings(DatabaseSettings Database, RedisSettings 
             }
 
             return parsed;
+        }
+
+        /// <summary>An optional short name of letters, digits, '.', '_' and '-' (safe in a response header).</summary>
+        public string? Token(string key, int maxLength)
+        {
+            var value = Optional(key);
+            if (value is not null && (value.Length > maxLength || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')))
+            {
+                throw new ConfigurationException(key, $"must be at most {maxLength} letters, digits, '.', '_' or '-', got '{value}'");
+            }
+
+            return value;
         }
 
         public Uri HttpUrl(string key, string fallback)
