@@ -79,3 +79,61 @@ setting() {
   # The worker waits up to 60 s for running jobs on SIGTERM.
   [ "$(setting appliance-worker.service TimeoutStopSec)" -ge 75 ]
 }
+
+@test "every system call the published API makes is allowed by the unit's SystemCallFilter (strace)" {
+  [[ -x "${APPLIANCE_PUBLISHED_API:-}" ]] || { echo "APPLIANCE_PUBLISHED_API is not set: run through ./appliance test" >&2; return 1; }
+  command -v strace >/dev/null || { echo "strace not installed (Debian package strace)" >&2; return 1; }
+  local port tracer api i
+  port=$(lib_call free_port)
+  # PostgreSQL and Redis on a closed port: start-up, requests, failing connects, shutdown are all traced.
+  env -i PATH=/usr/bin:/bin HOME="$BATS_TEST_TMPDIR" APPLIANCE_CONFIG_DIR="$BATS_TEST_TMPDIR" \
+    'APPLIANCE_Database__ConnectionString=Host=127.0.0.1;Port=1;Username=u;Password=p;Database=d' \
+    APPLIANCE_Redis__Endpoint=127.0.0.1:1 APPLIANCE_Http__Url="http://127.0.0.1:$port" \
+    strace -f -qq -o "$BATS_TEST_TMPDIR/trace" "$APPLIANCE_PUBLISHED_API" serve >"$BATS_TEST_TMPDIR/api.log" 2>&1 3>&- &
+  tracer=$!
+  lib_call wait_http "http://127.0.0.1:$port/health" 60 2>/dev/null
+  curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$port/ready"
+  curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$port/api/v1/customers"
+  api=$(pgrep -P "$tracer")
+  kill -TERM "$api"
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$tracer" 2>/dev/null || break
+    sleep 0.1
+  done
+  wait "$tracer" || true
+  run -0 "$PYTHON" - "$UNITS/appliance-api.service" "$BATS_TEST_TMPDIR/trace" <<'PY'
+import re, subprocess, sys
+
+def group(name, cache={}):
+    if name not in cache:
+        out = subprocess.run(["systemd-analyze", "syscall-filter", name], capture_output=True, text=True, check=True).stdout
+        calls = set()
+        for line in out.splitlines()[1:]:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                calls |= group(line) if line.startswith("@") else {line}
+        cache[name] = calls
+    return cache[name]
+
+def expand(words):
+    return set().union(*(group(w) if w.startswith("@") else {w} for w in words))
+
+allowed, denied = set(), set()
+for line in open(sys.argv[1]):
+    if line.startswith("SystemCallFilter="):
+        value = line.split("=", 1)[1].split()
+        if value and value[0].startswith("~"):
+            denied |= expand([value[0][1:]] + value[1:])
+        else:
+            allowed |= expand(value)
+used = set()
+for line in open(sys.argv[2]):
+    m = re.match(r"^\d+\s+([a-z0-9_]+)\(", line)
+    if m:
+        used.add(m.group(1))
+missing = sorted(used - (allowed - denied))
+print(f"{len(used)} distinct system calls used, {len(allowed - denied)} allowed; outside the filter: {missing or 'none'}")
+sys.exit(1 if missing or len(used) < 20 else 0)
+PY
+  printf '# %s\n' "$output" >&3
+}
