@@ -109,9 +109,12 @@ start_api() {
   local name=$1 port
   port=$(lib_call free_port)
   printf '%s\n' "$port" >"$WORK/$name.port"
-  env -i PATH=/usr/bin:/bin HOME="$WORK" "${API_ENV[@]}" "APPLIANCE_Http__Url=http://127.0.0.1:$port" \
-    "APPLIANCE_Http__InstanceName=$name" "$APPLIANCE_PUBLISHED_API" >"$WORK/log/$name.log" 2>&1 3>&- &
-  printf '%s\n' "$!" >"$WORK/$name.pid"
+  # Started from a subshell: not a job of the test shell, so its SIGKILL later prints no "Killed" line.
+  (
+    env -i PATH=/usr/bin:/bin HOME="$WORK" "${API_ENV[@]}" "APPLIANCE_Http__Url=http://127.0.0.1:$port" \
+      "APPLIANCE_Http__InstanceName=$name" "$APPLIANCE_PUBLISHED_API" >"$WORK/log/$name.log" 2>&1 3>&- &
+    printf '%s\n' "$!" >"$WORK/$name.pid"
+  )
 }
 
 # stat_field BACKEND SERVER FIELD: one field of HAProxy's `show stat` for a server.

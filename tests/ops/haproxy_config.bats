@@ -49,7 +49,7 @@ render() {
 }
 
 @test "values come from an env file too, and the environment wins" {
-  unset HAPROXY_STATS_PASSWORD HAPROXY_API_BACKUP
+  unset HAPROXY_STATS_PASSWORD HAPROXY_API_BACKUP HAPROXY_API_SERVERS
   printf '%s\n' '# appliance haproxy settings' 'HAPROXY_STATS_PASSWORD="from-the-file-1"' \
     "export HAPROXY_RATE_LIMIT=300" 'HAPROXY_API_SERVERS=api-9=10.0.20.19:8080' >"$D/env"
   HAPROXY_RATE_LIMIT=400 run -0 render --env "$D/env" "$D/haproxy.cfg"
