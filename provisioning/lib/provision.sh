@@ -204,6 +204,8 @@ write_app_env() {
     printf 'APPLIANCE_Security__FieldEncryptionKeyFile=/etc/appliance/keys/field-encryption.key\n'
     if [[ "$role" == api ]]; then
       printf 'APPLIANCE_Http__Url=http://0.0.0.0:%s/\n' "$API_PORT"
+      # Client addresses (login limits, rate limits, audit) come from HAProxy's X-Forwarded-For.
+      printf 'APPLIANCE_Http__TrustedProxies=%s\n' "$(topology_get haproxy ip)"
       # The API reads every jwt-<kid>.pem there; the newest kid signs (rotation keeps older ones for validation).
       printf 'APPLIANCE_Identity__KeyDirectory=%s\n' "${jwt_path%/*}"
     fi

@@ -10,6 +10,7 @@ using Appliance.Domain.Identity;
 using Appliance.Domain.Tickets;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
+using Appliance.Platform.Hosting;
 using Appliance.Platform.Redis;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -86,6 +87,7 @@ public static class ApiHost
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<CustomerStore>();
         builder.Services.AddSingleton<TicketStore>();
+        builder.Services.AddSystemdNotify();
 
         configure?.Invoke(builder);
         var app = builder.Build();
@@ -127,7 +129,7 @@ public static class ApiHost
     {
         var requestIdLogger = app.Services.GetRequiredService<ILogger<RequestIdMiddleware>>();
         var errorLogger = app.Services.GetRequiredService<ILogger<ErrorHandlingMiddleware>>();
-        app.Use(next => new RequestIdMiddleware(next, requestIdLogger).InvokeAsync);
+        app.Use(next => new RequestIdMiddleware(next, requestIdLogger, settings.Http.InstanceName).InvokeAsync);
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Appliance.Platform;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
+using Appliance.Platform.Hosting;
 using Appliance.Worker;
 using Appliance.Worker.Jobs;
 using Quartz;
@@ -44,6 +45,7 @@ builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.
 builder.Services.AddQuartz(quartz => quartz.UseApplianceCluster(dataSource).AddClusterJobs());
 builder.Services.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = true);
 builder.Services.AddHostedService<WorkerHeartbeatJob>();
+builder.Services.AddSystemdNotify();
 
 using var host = builder.Build();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Appliance.Worker");

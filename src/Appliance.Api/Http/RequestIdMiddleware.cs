@@ -3,10 +3,13 @@ namespace Appliance.Api.Http;
 /// <summary>
 /// Gives every request an id: the caller's (or HAProxy's) <c>X-Request-Id</c> when it is sane, else a new one.
 /// It is echoed in the response, carried in every log line through a logging scope, and put in every error envelope.
+/// With <c>Http:InstanceName</c> set, every response also names the instance that served it (<c>X-Served-By</c>).
 /// </summary>
-public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdMiddleware> logger)
+public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdMiddleware> logger, string? instanceName = null)
 {
     public const string HeaderName = "X-Request-Id";
+
+    public const string ServedByHeaderName = "X-Served-By";
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -15,6 +18,10 @@ public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdM
         var requestId = IsAcceptable(incoming) ? incoming : NewId();
         context.TraceIdentifier = requestId;
         context.Response.Headers[HeaderName] = requestId;
+        if (instanceName is not null)
+        {
+            context.Response.Headers[ServedByHeaderName] = instanceName;
+        }
         using (logger.BeginScope(new RequestScope(requestId)))
         {
             await next(context);

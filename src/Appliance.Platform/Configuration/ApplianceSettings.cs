@@ -6,7 +6,11 @@ public sealed record DatabaseSettings(string ConnectionString);
 
 public sealed record RedisSettings(string Host, int Port, string? User, string? Password, int Database, TimeSpan CommandTimeout, TimeSpan ConnectTimeout);
 
-public sealed record HttpSettings(Uri Url, long MaxRequestBodyBytes, IReadOnlyList<System.Net.IPAddress> TrustedProxies);
+/// <param name="Url">Where Kestrel listens.</param>
+/// <param name="MaxRequestBodyBytes">Largest accepted request body.</param>
+/// <param name="TrustedProxies">Proxies whose X-Forwarded-For is believed (HAProxy).</param>
+/// <param name="InstanceName">Optional name sent as <c>X-Served-By</c> so that an operator (and the HAProxy test) sees which instance answered.</param>
+public sealed record HttpSettings(Uri Url, long MaxRequestBodyBytes, IReadOnlyList<System.Net.IPAddress> TrustedProxies, string? InstanceName = null);
 
 /// <summary>The validated settings of one appliance binary. Read explicitly (no reflection binding) so that trimming keeps everything it needs.</summary>
 public sealed record ApplianceSettings(DatabaseSettings Database, RedisSettings Redis, HttpSettings Http)
@@ -31,7 +35,8 @@ public sealed record ApplianceSettings(DatabaseSettings Database, RedisSettings 
         var http = new HttpSettings(
             reader.HttpUrl("Http:Url", "http://127.0.0.1:8080"),
             reader.Long("Http:MaxRequestBodyBytes", DefaultMaxRequestBodyBytes, 1024, 1024L * 1024 * 1024),
-            reader.IpAddresses("Http:TrustedProxies"));
+            reader.IpAddresses("Http:TrustedProxies"),
+            reader.Token("Http:InstanceName", 64));
         return new ApplianceSettings(database, redis, http);
     }
 }

@@ -61,6 +61,17 @@ internal sealed class SettingReader(IConfiguration configuration)
         return parsed;
     }
 
+    public string? Token(string key, int maxLength)
+    {
+        var value = Optional(key);
+        if (value is not null && (value.Length > maxLength || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')))
+        {
+            throw new ConfigurationException(key, $"must be at most {maxLength} letters, digits, '.', '_' or '-', got '{value}'");
+        }
+
+        return value;
+    }
+
     public Uri HttpUrl(string key, string fallback)
     {
         var value = Optional(key) ?? fallback;

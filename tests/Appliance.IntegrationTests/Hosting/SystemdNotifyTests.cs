@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Appliance.IntegrationTests.Infrastructure;
+
+namespace Appliance.IntegrationTests.Hosting;
+
+/// <summary>
+/// The release binaries speak sd_notify the way a <c>Type=notify</c> unit with <c>WatchdogSec=</c> needs: the test plays
+/// systemd (a Unix datagram socket in <c>$NOTIFY_SOCKET</c>, <c>$WATCHDOG_USEC</c>) and sends SIGTERM.
+/// </summary>
+public sealed class SystemdNotifyTests
+{
+    private const long WatchdogUsec = 600_000; // pings expected every 300 ms
+
+    private static string WorkerBinary =>
+        Environment.GetEnvironmentVariable("APPLIANCE_PUBLISHED_WORKER") is { Length: > 0 } published
+            ? published
+            : Path.Combine(AppContext.BaseDirectory, "appliance-worker");
+
+    [Fact]
+    public async Task Api_sends_ready_after_kestrel_listens_then_watchdog_pings_then_stopping_on_sigterm()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var port = BinaryProcess.FreePort();
+        var socketPath = Path.Combine(Directory.CreateTempSubdirectory("sdnotify-").FullName, "notify.sock");
+        using var systemd = new FakeSystemd(new UnixDomainSocketEndPoint(socketPath));
+        var environment = BinaryProcess.Environment(database.ConnectionString, port);
+        environment["NOTIFY_SOCKET"] = socketPath;
+        environment["WATCHDOG_USEC"] = WatchdogUsec.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        await using var api = BinaryProcess.Start(BinaryProcess.PublishedApi, environment);
+        var ready = await systemd.ReceiveAsync(TimeSpan.FromSeconds(30));
+        Assert.True(ready is not null, "no READY=1 within 30 s:\n" + api.Output);
+        Assert.Contains("READY=1", ready.Split('\n'));
+
+        // READY means "serving": the very first request after it must be answered, with no retry.
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) })
+        {
+            using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await AssertWatchdogPingsAsync(systemd, api);
+        await api.TerminateAsync();
+        Assert.Equal(0, api.ExitCode);
+        Assert.Contains(await systemd.DrainAsync(), message => message.Split('\n').Contains("STOPPING=1"));
+    }
+
+    [Fact]
+    public async Task Worker_speaks_sd_notify_over_an_abstract_socket_and_without_it_stays_silent()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var name = "appliance-test-" + Guid.NewGuid().ToString("N");
+        using var systemd = new FakeSystemd(new UnixDomainSocketEndPoint("\0" + name));
+        var environment = BinaryProcess.Environment(database.ConnectionString, BinaryProcess.FreePort());
+        environment["NOTIFY_SOCKET"] = "@" + name;
+        environment["WATCHDOG_USEC"] = WatchdogUsec.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        await using (var worker = BinaryProcess.Start(WorkerBinary, environment))
+        {
+            var ready = await systemd.ReceiveAsync(TimeSpan.FromSeconds(30));
+            Assert.True(ready is not null, "no READY=1 within 30 s:\n" + worker.Output);
+            Assert.Contains("READY=1", ready.Split('\n'));
+            await AssertWatchdogPingsAsync(systemd, worker);
+            await worker.TerminateAsync();
+            Assert.True(worker.ExitCode == 0, worker.Output);
+            Assert.Contains(await systemd.DrainAsync(), message => message.Split('\n').Contains("STOPPING=1"));
+        }
+
+        // WATCHDOG_PID naming another process: the watchdog is not ours, so READY/STOPPING only.
+        environment["WATCHDOG_PID"] = "1";
+        await using (var worker = BinaryProcess.Start(WorkerBinary, environment))
+        {
+            var ready = await systemd.ReceiveAsync(TimeSpan.FromSeconds(30));
+            Assert.True(ready is not null, "no READY=1 within 30 s:\n" + worker.Output);
+            await Task.Delay(TimeSpan.FromMicroseconds(WatchdogUsec * 2));
+            await worker.TerminateAsync();
+            var rest = await systemd.DrainAsync();
+            Assert.DoesNotContain(rest, message => message.Contains("WATCHDOG=1", StringComparison.Ordinal));
+            Assert.Contains(rest, message => message.Split('\n').Contains("STOPPING=1"));
+        }
+    }
+
+    /// <summary>At least three pings, none further apart than the watchdog timeout itself.</summary>
+    private static async Task AssertWatchdogPingsAsync(FakeSystemd systemd, BinaryProcess process)
+    {
+        var clock = Stopwatch.StartNew();
+        var last = TimeSpan.Zero;
+        for (var pings = 0; pings < 3;)
+        {
+            var message = await systemd.ReceiveAsync(TimeSpan.FromSeconds(5));
+            Assert.True(message is not null, "no WATCHDOG=1 within 5 s:\n" + process.Output);
+            if (message == "WATCHDOG=1")
+            {
+                var gap = clock.Elapsed - last;
+                Assert.True(gap < TimeSpan.FromMicroseconds(WatchdogUsec), $"watchdog ping came after {gap.TotalMilliseconds:0} ms");
+                last = clock.Elapsed;
+                pings++;
+            }
+        }
+    }
+
+    /// <summary>Plays systemd's side of the notify socket: a bound Unix datagram socket (a fake of PID 1, not of our code).</summary>
+    private sealed class FakeSystemd : IDisposable
+    {
+        private readonly Socket _socket = new(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+
+        public FakeSystemd(UnixDomainSocketEndPoint endpoint) => _socket.Bind(endpoint);
+
+        public async Task<string?> ReceiveAsync(TimeSpan timeout)
+        {
+            var buffer = new byte[4096];
+            using var cancel = new CancellationTokenSource(timeout);
+            try
+            {
+                var received = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token);
+                return Encoding.UTF8.GetString(buffer, 0, received);
+            }
+            catch (OperationCanceledException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>Everything queued now (the sender has exited).</summary>
+        public async Task<List<string>> DrainAsync()
+        {
+            var messages = new List<string>();
+            while (await ReceiveAsync(TimeSpan.FromMilliseconds(200)) is { } message)
+            {
+                messages.Add(message);
+            }
+
+            return messages;
+        }
+
+        public void Dispose() => _socket.Dispose();
+    }
+}
