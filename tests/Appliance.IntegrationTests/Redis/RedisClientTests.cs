@@ -97,7 +97,8 @@ public sealed class RedisClientTests : IAsyncLifetime
     [Fact]
     public async Task Concurrent_callers_get_their_own_replies()
     {
-        await using var client = Client();
+        // About reply matching, not latency: a loaded CI machine must not turn this into a timeout test.
+        await using var client = Client(timeoutMs: 15_000);
         var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
         {
             await client.ExecuteAsync(["SET", $"key:{i}", $"value:{i}"]);
@@ -119,7 +120,7 @@ public sealed class RedisClientTests : IAsyncLifetime
     [Fact]
     public async Task Concurrent_callers_share_one_connection()
     {
-        await using var client = Client();
+        await using var client = Client(timeoutMs: 15_000);
         await Task.WhenAll(Enumerable.Range(0, 100).Select(i => client.ExecuteAsync(["ECHO", $"{i}"])));
         await using var admin = Client();
         // Clients seen by the server: this client's one connection plus the admin's.
@@ -130,7 +131,7 @@ public sealed class RedisClientTests : IAsyncLifetime
     [Fact]
     public async Task A_thousand_concurrent_mixed_commands_each_get_their_own_reply()
     {
-        await using var client = Client(timeoutMs: 5000);
+        await using var client = Client(timeoutMs: 15_000);
         await client.ExecuteAsync(["SET", "text", "not a number"]);
         var increments = 0;
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 1000).Select(async i =>
