@@ -17,6 +17,8 @@ repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
 source "$repo/lib/common.sh"
 # shellcheck source=../../lib/localstack.sh
 source "$repo/lib/localstack.sh"
+# shellcheck source=lib.sh
+source "$repo/tests/bench/lib.sh"
 
 runs=5
 duration=10
@@ -35,37 +37,14 @@ require_cmd python3 wrk curl dotnet
 work=$(mktemp -d /tmp/appliance-bench.XXXXXX)
 chmod 755 "$work"
 cleanup() {
-  pg_stop "$work/pg" || true
-  redis_stop "$work/redis" || true
+  bench_stack_stop "$work"
   rm -rf -- "$work"
 }
 trap cleanup EXIT
 
-binary=${APPLIANCE_PUBLISHED_API:-}
-if [[ -z $binary ]]; then
-  log "publishing the API (Release, linux-x64, self-contained)"
-  dotnet publish "$repo/src/Appliance.Api/Appliance.Api.csproj" -c Release -r linux-x64 --self-contained \
-    -o "$work/api" -v quiet -nologo >"$work/publish.log" 2>&1 || { tail -n 20 "$work/publish.log"; die "publish failed"; }
-  binary=$work/api/appliance-api
-fi
-
-pg_password=$(random_alnum 24)
-redis_password=$(random_alnum 24)
-pg_port=$(free_port)
-redis_port=$(free_port)
-http_port=$(free_port)
-pg_start "$work/pg" "$pg_port" "$work/pgsock" "$work/pg.log" "$pg_password" --fast || die "PostgreSQL did not start"
-redis_start "$work/redis" "$redis_port" "$redis_password" "$work/redis.log" || die "Redis did not start"
-
-mkdir -p "$work/etc"
-export APPLIANCE_CONFIG_DIR=$work/etc
-export APPLIANCE_Database__ConnectionString="Host=127.0.0.1;Port=$pg_port;Database=postgres;Username=postgres;Password=$pg_password"
-export APPLIANCE_Redis__Endpoint="127.0.0.1:$redis_port"
-export APPLIANCE_Redis__Password=$redis_password
-export APPLIANCE_Http__Url="http://127.0.0.1:$http_port"
-export APPLIANCE_Identity__KeyDirectory=$work/keys
-"$binary" keys generate --dir "$work/keys" >/dev/null
-"$binary" migrate >/dev/null
+bench_stack "$work"
+binary=$BENCH_BINARY
+http_port=$BENCH_HTTP_PORT
 
 echo "== API /health benchmark ($(nproc) cores, $(date -u +%FT%TZ), binary $(du -h "$binary" | cut -f1))"
 python3 "$repo/tests/bench/health_probe.py" startup "$binary" "$http_port" "$runs"
