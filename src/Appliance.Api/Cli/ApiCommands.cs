@@ -93,23 +93,13 @@ public static class ApiCommands
 
     private static async Task<int> SeedDemoAsync(string[] args)
     {
-        string? email = null;
-        string? passwordFile = null;
-        for (var i = 0; i < args.Length; i++)
+        if (!TryParseOptions(args, ["--admin-email", "--admin-password-file"], out var options, out var problem))
         {
-            switch (args[i])
-            {
-                case "--admin-email" when i + 1 < args.Length:
-                    email = args[++i];
-                    break;
-                case "--admin-password-file" when i + 1 < args.Length:
-                    passwordFile = args[++i];
-                    break;
-                default:
-                    return PrintUsage(Console.Error, ExitCodes.Usage, $"unexpected argument '{args[i]}'");
-            }
+            return PrintUsage(Console.Error, ExitCodes.Usage, problem);
         }
 
+        var email = options.GetValueOrDefault("--admin-email");
+        var passwordFile = options.GetValueOrDefault("--admin-password-file");
         if (email is null || passwordFile is null)
         {
             return PrintUsage(Console.Error, ExitCodes.Usage, "seed-demo needs --admin-email and --admin-password-file");
@@ -155,25 +145,14 @@ public static class ApiCommands
 
     private static async Task<int> CreateAdminAsync(string[] args)
     {
-        string? email = null, passwordFile = null, displayName = null;
-        for (var i = 0; i < args.Length; i++)
+        if (!TryParseOptions(args, ["--email", "--password-file", "--display-name"], out var options, out var problem))
         {
-            switch (args[i])
-            {
-                case "--email" when i + 1 < args.Length:
-                    email = args[++i];
-                    break;
-                case "--password-file" when i + 1 < args.Length:
-                    passwordFile = args[++i];
-                    break;
-                case "--display-name" when i + 1 < args.Length:
-                    displayName = args[++i];
-                    break;
-                default:
-                    return PrintUsage(Console.Error, ExitCodes.Usage, $"unexpected argument '{args[i]}'");
-            }
+            return PrintUsage(Console.Error, ExitCodes.Usage, problem);
         }
 
+        var email = options.GetValueOrDefault("--email");
+        var passwordFile = options.GetValueOrDefault("--password-file");
+        var displayName = options.GetValueOrDefault("--display-name");
         if (email is null || passwordFile is null || !File.Exists(passwordFile))
         {
             return PrintUsage(Console.Error, ExitCodes.Usage, "create-admin needs --email and an existing --password-file");
@@ -203,6 +182,25 @@ public static class ApiCommands
         var created = await users.CreateAsync(user, new Domain.Audit.AuditContext(Domain.Audit.AuditActor.System, null, "appliance-api create-admin", null), CancellationToken.None);
         Console.WriteLine($"created system admin {created.Email} ({created.Id})");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Reads <c>--name value</c> pairs; any other argument, or a name without a value, is a usage problem.</summary>
+    private static bool TryParseOptions(string[] args, string[] names, out Dictionary<string, string> options, out string problem)
+    {
+        options = new Dictionary<string, string>(StringComparer.Ordinal);
+        problem = string.Empty;
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!names.Contains(args[i], StringComparer.Ordinal) || i + 1 >= args.Length)
+            {
+                problem = $"unexpected argument '{args[i]}'";
+                return false;
+            }
+
+            options[args[i]] = args[++i];
+        }
+
+        return true;
     }
 
     private static ApplianceSettings LoadSettings(string[] args)

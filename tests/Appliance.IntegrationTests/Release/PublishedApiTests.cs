@@ -112,6 +112,17 @@ public sealed class PublishedApiTests
         Assert.Contains("Usage:", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("seed-demo", "--admin-email")]
+    [InlineData("seed-demo", "--colour", "red")]
+    [InlineData("create-admin", "--email", "a@b.example", "--bogus", "x")]
+    public async Task Bad_subcommand_options_exit_64_naming_the_argument(params string[] args)
+    {
+        var (exit, output) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, new Dictionary<string, string>(), args);
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Contains("unexpected argument", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Seed_demo_is_idempotent()
     {
