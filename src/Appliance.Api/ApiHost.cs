@@ -3,10 +3,12 @@ using Appliance.Api.Health;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
 using Appliance.Api.Json;
+using Appliance.Api.Sla;
 using Appliance.Api.Tickets;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
+using Appliance.Domain.Sla;
 using Appliance.Domain.Tickets;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
@@ -87,6 +89,7 @@ public static class ApiHost
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<CustomerStore>();
         builder.Services.AddSingleton<TicketStore>();
+        builder.Services.AddSingleton<SlaPolicyStore>();
         builder.Services.AddSystemdNotify();
 
         configure?.Invoke(builder);
@@ -172,5 +175,6 @@ public static class ApiHost
         app.MapAuditApi();
         app.MapCustomersApi();
         app.MapTicketsApi();
+        app.MapSlaApi();
     }
 }

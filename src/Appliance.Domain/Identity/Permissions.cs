@@ -19,6 +19,8 @@ public static class Permissions
     public const string UserView = "user:view";
     public const string UserManage = "user:manage";
     public const string AuditView = "audit:view";
+    public const string SlaView = "sla:view";
+    public const string SlaManage = "sla:manage";
 
     public static readonly IReadOnlyList<string> All =
     [
@@ -26,6 +28,7 @@ public static class Permissions
         CustomerView, CustomerCreate, CustomerUpdate,
         BillingView, BillingCreate, BillingApprove,
         UserView, UserManage, AuditView,
+        SlaView, SlaManage,
     ];
 }
 
@@ -52,9 +55,10 @@ public static class Roles
             Permissions.TicketViewAll, Permissions.TicketCreate, Permissions.TicketUpdate, Permissions.TicketDelete,
             Permissions.CustomerView, Permissions.CustomerCreate, Permissions.CustomerUpdate,
             Permissions.BillingView, Permissions.UserView, Permissions.AuditView,
+            Permissions.SlaView, Permissions.SlaManage,
         }.ToFrozenSet(),
-        [TechnicianL2] = new[] { Permissions.TicketViewAll, Permissions.TicketCreate, Permissions.TicketUpdate, Permissions.CustomerView }.ToFrozenSet(),
-        [TechnicianL1] = new[] { Permissions.TicketViewAll, Permissions.TicketCreate, Permissions.TicketUpdate, Permissions.CustomerView }.ToFrozenSet(),
+        [TechnicianL2] = new[] { Permissions.TicketViewAll, Permissions.TicketCreate, Permissions.TicketUpdate, Permissions.CustomerView, Permissions.SlaView }.ToFrozenSet(),
+        [TechnicianL1] = new[] { Permissions.TicketViewAll, Permissions.TicketCreate, Permissions.TicketUpdate, Permissions.CustomerView, Permissions.SlaView }.ToFrozenSet(),
         [Billing] = new[] { Permissions.BillingView, Permissions.BillingCreate, Permissions.BillingApprove, Permissions.CustomerView, Permissions.TicketViewAll }.ToFrozenSet(),
         [CustomerAdmin] = new[] { Permissions.TicketViewOwn, Permissions.TicketCreate }.ToFrozenSet(),
     }.ToFrozenDictionary();
