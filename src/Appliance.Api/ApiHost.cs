@@ -12,6 +12,7 @@ using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
 using Appliance.Platform.Hosting;
 using Appliance.Platform.Redis;
+using Appliance.Platform.Security;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.HttpOverrides;
 
@@ -40,9 +41,11 @@ public static class ApiHost
         var settings = ApplianceSettings.Load(builder.Configuration);
         var identity = IdentitySettings.Load(builder.Configuration);
         var signingKeys = SigningKeyRing.Load(identity.KeyDirectory);
+        var security = SecuritySettings.Load(builder.Configuration);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(identity);
         builder.Services.AddSingleton(signingKeys);
+        builder.Services.AddSingleton(new FieldEncryption(security.FieldEncryptionKey.Span));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(LoadRateLimits(builder.Configuration));
 
@@ -85,6 +88,13 @@ public static class ApiHost
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddSingleton<RefreshTokenStore>();
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<MfaStore>();
+        builder.Services.AddSingleton<RolePolicyStore>();
+        builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<MfaChallenges>();
+        builder.Services.AddSingleton<MfaVerifier>();
+        builder.Services.AddSingleton<SessionIssuer>();
+        builder.Services.AddSingleton<ApiKeyAuthenticator>();
         builder.Services.AddSingleton<CustomerStore>();
         builder.Services.AddSingleton<TicketStore>();
         builder.Services.AddSystemdNotify();
@@ -153,9 +163,10 @@ public static class ApiHost
 
         app.UseRouting();
         var tokens = app.Services.GetRequiredService<TokenService>();
+        var apiKeys = app.Services.GetRequiredService<ApiKeyAuthenticator>();
         var redis = app.Services.GetRequiredService<IRedisClient>();
         var authLogger = app.Services.GetRequiredService<ILogger<AuthenticationMiddleware>>();
-        app.Use(next => new AuthenticationMiddleware(next, tokens, redis, authLogger).InvokeAsync);
+        app.Use(next => new AuthenticationMiddleware(next, tokens, apiKeys, redis, authLogger).InvokeAsync);
         var limiter = new RedisRateLimiter(redis);
         var rateLimits = app.Services.GetRequiredService<RateLimitSettings>();
         var time = app.Services.GetRequiredService<TimeProvider>();
@@ -168,7 +179,9 @@ public static class ApiHost
         app.MapHealthApi();
         app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymousAccess();
         app.MapAuthApi();
+        app.MapMfaApi();
         app.MapUsersApi();
+        app.MapApiKeysApi();
         app.MapAuditApi();
         app.MapCustomersApi();
         app.MapTicketsApi();

@@ -19,13 +19,14 @@ public static class Permissions
     public const string UserView = "user:view";
     public const string UserManage = "user:manage";
     public const string AuditView = "audit:view";
+    public const string ApiKeyManage = "apikey:manage";
 
     public static readonly IReadOnlyList<string> All =
     [
         TicketViewAll, TicketViewOwn, TicketCreate, TicketUpdate, TicketDelete,
         CustomerView, CustomerCreate, CustomerUpdate,
         BillingView, BillingCreate, BillingApprove,
-        UserView, UserManage, AuditView,
+        UserView, UserManage, AuditView, ApiKeyManage,
     ];
 }
 

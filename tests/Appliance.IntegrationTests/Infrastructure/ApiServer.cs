@@ -29,6 +29,13 @@ public sealed class ApiServer : IAsyncDisposable
         return directory;
     });
 
+    private static readonly Lazy<string> SharedFieldEncryptionKeyFile = new(() =>
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("appliance-fieldkey-").FullName, "field-encryption.key");
+        WriteKeyFile(path, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        return path;
+    });
+
     private ApiServer(WebApplication app, TestDatabase? database, Uri baseAddress, CapturingLoggerProvider logs)
     {
         _app = app;
@@ -41,6 +48,16 @@ public sealed class ApiServer : IAsyncDisposable
 
     /// <summary>A key directory with one signing key, shared by every server of this test run.</summary>
     public static string KeyDirectory => SharedKeyDirectory.Value;
+
+    /// <summary>A field-encryption key file (32 random bytes, base64, 0600) as provisioning writes it, shared by the run.</summary>
+    public static string FieldEncryptionKeyFile => SharedFieldEncryptionKeyFile.Value;
+
+    /// <summary>Writes <paramref name="key"/> as a key file: base64 and a newline, mode 0600.</summary>
+    public static void WriteKeyFile(string path, byte[] key)
+    {
+        File.WriteAllText(path, Convert.ToBase64String(key) + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
 
     public Uri BaseAddress { get; }
 
@@ -58,11 +75,13 @@ public sealed class ApiServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts an API; <paramref name="settings"/> override the defaults (database, Redis, loopback port 0).</summary>
+    /// <summary>Starts an API; <paramref name="settings"/> override the defaults (database, Redis, loopback port 0);
+    /// <paramref name="time"/> replaces the server's clock.</summary>
     public static async Task<ApiServer> StartAsync(
         Dictionary<string, string?>? settings = null,
         Action<WebApplication>? mapExtra = null,
-        bool withDatabase = true)
+        bool withDatabase = true,
+        TimeProvider? time = null)
     {
         var database = withDatabase ? await TestDatabase.CreateAsync() : null;
         var values = new Dictionary<string, string?>
@@ -72,6 +91,7 @@ public sealed class ApiServer : IAsyncDisposable
             ["Redis:Password"] = TestEnvironment.RedisPassword,
             ["Http:Url"] = "http://127.0.0.1:0",
             ["Identity:KeyDirectory"] = KeyDirectory,
+            ["Security:FieldEncryptionKeyFile"] = FieldEncryptionKeyFile,
         };
         foreach (var (key, value) in settings ?? [])
         {
@@ -79,7 +99,14 @@ public sealed class ApiServer : IAsyncDisposable
         }
 
         var logs = new CapturingLoggerProvider();
-        var app = ApiHost.Build([], values, builder => builder.Logging.AddProvider(logs));
+        var app = ApiHost.Build([], values, builder =>
+        {
+            builder.Logging.AddProvider(logs);
+            if (time is not null)
+            {
+                builder.Services.AddSingleton(time);
+            }
+        });
         mapExtra?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
