@@ -148,6 +148,52 @@ public sealed class ApiServer : IAsyncDisposable
         return client;
     }
 
+    private static int _nextIp;
+
+    /// <summary>A client address no other test of this run uses (documentation ranges; it only travels in X-Forwarded-For,
+    /// which the server believes when started with <c>Http:TrustedProxies=127.0.0.1</c>), so login limits of one test
+    /// never block another.</summary>
+    public static string UniqueIp()
+    {
+        var n = Interlocked.Increment(ref _nextIp);
+        string[] nets = ["192.0.2", "198.51.100", "203.0.113"];
+        return $"{nets[(n / 254) % 3]}.{1 + (n % 254)}";
+    }
+
+    /// <summary>POST /auth/login from <paramref name="ip"/> (a unique address unless given).</summary>
+    public async Task<HttpResponseMessage> LoginAsync(string email, string password, string? ip = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/login")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new Dictionary<string, string> { ["email"] = email, ["password"] = password }),
+        };
+        request.Headers.Add("X-Forwarded-For", ip ?? UniqueIp());
+        return await Anonymous.SendAsync(request);
+    }
+
+    /// <summary>A client sending <paramref name="token"/> (an access token or an API key) as the bearer credential.</summary>
+    public HttpClient Bearer(string token)
+    {
+        var client = NewClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>The audit actions about <paramref name="entityId"/> in order, without the row that created it.</summary>
+    public async Task<List<string>> AuditActionsAsync(string entityId)
+    {
+        await using var command = Database!.DataSource.CreateCommand("SELECT action FROM audit_log WHERE entity_id = @id AND action <> 'created' ORDER BY id");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<string>("id", entityId));
+        await using var reader = await command.ExecuteReaderAsync();
+        var actions = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            actions.Add(reader.GetString(0));
+        }
+
+        return actions;
+    }
+
     public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
     public static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)
