@@ -9,8 +9,8 @@ public sealed record ApiKeyCheck(CurrentUser? Caller, string? ErrorCode, string?
 
 /// <summary>
 /// Authenticates <c>psa_&lt;prefix&gt;_&lt;secret&gt;</c> keys: finds the key by its prefix (a unique index), compares the
-/// secret's SHA-256 in constant time, refuses revoked and expired keys. The caller gets the key's permissions only and no
-/// customer. Use is recorded at most once a minute per key (<c>last_used_at</c> and an <c>api_key.used</c> audit row
+/// secret's SHA-256 in constant time, refuses revoked and expired keys and keys whose creator was deactivated. The caller
+/// gets the key's permissions only (as far as the creator's current role still grants them) and no customer. Use is recorded at most once a minute per key (<c>last_used_at</c> and an <c>api_key.used</c> audit row
 /// with address and user agent), so integrations polling every second do not flood the audit log.
 /// </summary>
 public sealed class ApiKeyAuthenticator(ApiKeyStore store, TimeProvider time)
@@ -34,6 +34,11 @@ public sealed class ApiKeyAuthenticator(ApiKeyStore store, TimeProvider time)
             return new ApiKeyCheck(null, ErrorCodes.ApiKeyRevoked, "The API key was revoked");
         }
 
+        if (!key.CreatorActive)
+        {
+            return new ApiKeyCheck(null, ErrorCodes.ApiKeyRevoked, "The API key's creator was deactivated; create a new key");
+        }
+
         var now = time.GetUtcNow();
         if (key.ExpiresAt is { } expiry && expiry <= now)
         {
@@ -50,7 +55,7 @@ public sealed class ApiKeyAuthenticator(ApiKeyStore store, TimeProvider time)
             key.CreatedBy,
             string.Empty,
             CurrentUser.ApiKeyRole,
-            key.Permissions.ToHashSet(StringComparer.Ordinal),
+            ApiKeyRules.EffectivePermissions(key.Permissions, key.CreatorRole),
             null,
             string.Empty,
             Guid.Empty,

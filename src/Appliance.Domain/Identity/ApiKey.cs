@@ -16,8 +16,17 @@ public sealed record ApiKey(
     DateTimeOffset? RevokedAt,
     string Status);
 
-/// <summary>What authentication needs to check a presented key.</summary>
-public sealed record ApiKeyCredential(Guid Id, byte[] SecretHash, IReadOnlyList<string> Permissions, Guid CreatedBy, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt);
+/// <summary>What authentication needs to check a presented key, with its creator's current role and state.</summary>
+public sealed record ApiKeyCredential(
+    Guid Id,
+    byte[] SecretHash,
+    IReadOnlyList<string> Permissions,
+    Guid CreatedBy,
+    DateTimeOffset? ExpiresAt,
+    DateTimeOffset? RevokedAt,
+    DateTimeOffset? LastUsedAt,
+    string CreatorRole,
+    bool CreatorActive);
 
 /// <summary>A validated request for a new key.</summary>
 public sealed record NewApiKey(string Name, IReadOnlyList<string> Permissions, DateTimeOffset? ExpiresAt);
@@ -132,6 +141,16 @@ public static class ApiKeyRules
         }
 
         return errors.Count > 0 ? throw new DomainValidationException(errors) : new NewApiKey(trimmed!, list, expiresAt);
+    }
+
+    /// <summary>
+    /// What a key may do now: its own permissions, as far as its creator's role still grants them. A key never carries
+    /// more than its creator, also after the creator's role changed.
+    /// </summary>
+    public static IReadOnlySet<string> EffectivePermissions(IReadOnlyList<string> keyPermissions, string creatorRole)
+    {
+        ArgumentNullException.ThrowIfNull(keyPermissions);
+        return keyPermissions.Where(p => Roles.Has(creatorRole, p)).ToHashSet(StringComparer.Ordinal);
     }
 
     private static bool IsBase62(ReadOnlySpan<char> text)

@@ -151,7 +151,11 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
     public async Task<ApiKeyCredential?> FindAsync(string prefix, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT id, secret_hash, permissions, created_by, expires_at, revoked_at, last_used_at FROM api_keys WHERE prefix = @prefix");
+            """
+            SELECT k.id, k.secret_hash, k.permissions, k.created_by, k.expires_at, k.revoked_at, k.last_used_at, u.role, u.is_active
+              FROM api_keys k JOIN users u ON u.id = k.created_by
+             WHERE k.prefix = @prefix
+            """);
         command.Parameters.Add(new NpgsqlParameter<string>("prefix", prefix));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -166,7 +170,9 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
             reader.GetGuid(3),
             reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
             reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
-            reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6));
+            reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
+            reader.GetString(7),
+            reader.GetBoolean(8));
     }
 
     /// <summary>

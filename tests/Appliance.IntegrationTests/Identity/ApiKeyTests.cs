@@ -13,6 +13,7 @@ namespace Appliance.IntegrationTests.Identity;
 public sealed class ApiKeyTests : IAsyncLifetime
 {
     private static readonly string[] CustomerView = [Permissions.CustomerView];
+    private static readonly string[] CustomerViewAndUserManage = [Permissions.CustomerView, Permissions.UserManage];
 
     private ApiServer _api = null!;
 
@@ -205,6 +206,25 @@ public sealed class ApiKeyTests : IAsyncLifetime
         Assert.Equal("revoked", view.GetProperty("status").GetString());
         Assert.Equal(1L, await CountAsync("SELECT count(*) FROM audit_log WHERE entity_id = @id AND action = 'api_key.revoked'", Guid.Parse(id!)));
         await ApiServer.AssertErrorAsync(await _api.Client.DeleteAsync($"/api/v1/api-keys/{Guid.NewGuid()}"), 404, "RESOURCE_NOT_FOUND");
+    }
+
+    [Fact]
+    public async Task A_key_never_carries_more_than_its_creator_holds_now()
+    {
+        var creator = await _api.CreateUserAsync(Roles.SystemAdmin);
+        using var creatorClient = _api.ClientFor(creator);
+        var created = await ApiServer.ReadJsonAsync(await creatorClient.PostAsJsonAsync("/api/v1/api-keys", new { name = "Delegated", permissions = CustomerViewAndUserManage }));
+        using var client = _api.Bearer(created.GetProperty("key").GetString()!);
+        Assert.Equal(200, (int)(await client.GetAsync("/api/v1/users")).StatusCode);
+
+        // The creator becomes a service manager: the key keeps customer:view, loses user:manage (user:view is not the key's).
+        Assert.Equal(200, (int)(await _api.Client.PatchAsync($"/api/v1/users/{creator.Id}", ApiServer.Json("{\"role\":\"service_manager\"}"))).StatusCode);
+        Assert.Equal(200, (int)(await client.GetAsync("/api/v1/customers")).StatusCode);
+        await ApiServer.AssertErrorAsync(await client.GetAsync("/api/v1/users"), 403, "PERMISSION_DENIED");
+
+        Assert.Equal(200, (int)(await _api.Client.PatchAsync($"/api/v1/users/{creator.Id}", ApiServer.Json("{\"is_active\":false}"))).StatusCode);
+        var error = await ApiServer.AssertErrorAsync(await client.GetAsync("/api/v1/customers"), 401, "API_KEY_REVOKED");
+        Assert.Contains("deactivated", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -100,6 +100,16 @@ public sealed class ApiKeyRulesTests
     }
 
     [Fact]
+    public void Effective_permissions_are_the_keys_as_far_as_the_creators_role_grants_them()
+    {
+        string[] key = ["customer:view", "user:manage", "billing:approve"];
+        Assert.Equal(key.ToHashSet(), ApiKeyRules.EffectivePermissions(key, Roles.SystemAdmin));
+        Assert.Equal(new HashSet<string> { "customer:view" }, ApiKeyRules.EffectivePermissions(key, Roles.ServiceManager));
+        Assert.Equal(new HashSet<string> { "customer:view", "billing:approve" }, ApiKeyRules.EffectivePermissions(key, Roles.Billing));
+        Assert.Empty(ApiKeyRules.EffectivePermissions(key, "gone"));
+    }
+
+    [Fact]
     public void Several_problems_are_reported_together()
     {
         var ex = Assert.Throws<DomainValidationException>(() => ApiKeyRules.ValidateNew("", ["nope"], Now, Admin, Now));
