@@ -98,6 +98,8 @@ public static class ApiHost
         builder.Services.AddSingleton<SessionIssuer>();
         builder.Services.AddSingleton<ApiKeyAuthenticator>();
         builder.Services.AddSingleton<CustomerStore>();
+        builder.Services.AddSingleton<ContactStore>();
+        builder.Services.AddSingleton<SiteStore>();
         builder.Services.AddSingleton<TicketStore>();
         builder.Services.AddSingleton<SlaPolicyStore>();
         builder.Services.AddSystemdNotify();
@@ -187,6 +189,8 @@ public static class ApiHost
         app.MapApiKeysApi();
         app.MapAuditApi();
         app.MapCustomersApi();
+        app.MapContactsApi();
+        app.MapSitesApi();
         app.MapTicketsApi();
         app.MapSlaApi();
     }
