@@ -8,7 +8,7 @@
 #   - primary: role `appliance` and database `appliance` (owner), role `replicator` (REPLICATION),
 #     physical replication slot replica1 — created if missing, passwords (re)set from the keys
 #   - --replica: an empty/fresh cluster is replaced by pg_basebackup from the primary
-#     (-R -X stream -S replica1), i.e. a hot standby following the primary
+#     (-R -X stream -S replica1, fast checkpoint), i.e. a hot standby following the primary
 # Database and replication passwords live in /etc/appliance/keys (0600 root), taken from
 # --secrets DIR on the first run (the value the API and worker use) or generated; never
 # overwritten. The service is restarted only when a config file changed.
@@ -88,8 +88,9 @@ if ((REPLICA)); then
     is_dry_run || chown postgres:postgres "$work/pgpass"
     run systemctl stop "postgresql@$PG_VERSION-main.service"
     run find "$DATA_DIR" -mindepth 1 -delete
+    # --checkpoint=fast: the default spread checkpoint keeps an idle primary busy for minutes first.
     run runuser -u postgres -- env PGPASSFILE="$work/pgpass" pg_basebackup -h "$PRIMARY_IP" -U replicator \
-      -D "$DATA_DIR" -X stream -S replica1 -R
+      -D "$DATA_DIR" -X stream -S replica1 -R --checkpoint=fast
   fi
   run systemctl enable "postgresql@$PG_VERSION-main.service"
   if ((FILES_CHANGED)); then run systemctl restart "postgresql@$PG_VERSION-main.service"; else run systemctl start "postgresql@$PG_VERSION-main.service"; fi

@@ -146,7 +146,7 @@ snapshot_tree() { (cd "$R" && find . -printf '%p %m %s %T@\n' | LC_ALL=C sort); 
   [[ "$output" =~ $re ]]
   [[ "$output" != *DRY-RUN-SECRET* ]]
   run -0 --separate-stderr "$V/postgres.sh" --dry-run --replica
-  [[ "$output" == *"pg_basebackup -h 10.0.30.10 -U replicator -D /var/lib/postgresql/15/main -X stream -S replica1 -R"* ]]
+  [[ "$output" == *"pg_basebackup -h 10.0.30.10 -U replicator -D /var/lib/postgresql/15/main -X stream -S replica1 -R --checkpoint=fast"* ]]
 }
 
 @test "redis.sh --root: bind, protected mode, requirepass from the secret, maxmemory policy; include once" {
