@@ -108,15 +108,21 @@ subid_restore() {
   rm -f -- "$SUBID_ADDED"
 }
 
-# The containers live on a file system of their own: a sparse ext4 image, loop-mounted without
-# discard. Deleting ~30000 files per container from the host's disk takes minutes on a disk mounted
-# with discard; an image goes with one unlink.
+# The containers live on a file system of their own, a sparse image loop-mounted without discard:
+# btrfs when the kernel and btrfs-progs have it (pct-lxc then makes containers, snapshots and clones
+# as btrfs snapshots, in a moment), else ext4 (copies). Either way the whole store goes with one
+# unlink: deleting ~30000 files per container from a disk mounted with discard takes minutes.
 store_up() {
-  log "container store: $STORE ($STORE_SIZE sparse ext4) on $CONTAINERS"
-  truncate -s "$STORE_SIZE" "$STORE"
-  mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1,nodiscard "$STORE"
   install -d -m 0711 "$CONTAINERS"
-  mount -o loop,nodiscard "$STORE" "$CONTAINERS"
+  truncate -s "$STORE_SIZE" "$STORE"
+  if command -v mkfs.btrfs >/dev/null 2>&1 && grep -qw btrfs /proc/filesystems &&
+    mkfs.btrfs -q -f "$STORE" >/dev/null && mount -o loop,nodiscard "$STORE" "$CONTAINERS"; then
+    log "container store: $STORE ($STORE_SIZE sparse, btrfs) on $CONTAINERS"
+  else
+    mkfs.ext4 -q -F -O ^has_journal -E lazy_itable_init=1,nodiscard "$STORE"
+    mount -o loop,nodiscard "$STORE" "$CONTAINERS"
+    log "container store: $STORE ($STORE_SIZE sparse, ext4: no btrfs here) on $CONTAINERS"
+  fi
   chmod 0711 "$CONTAINERS"
 }
 
@@ -141,7 +147,7 @@ teardown() {
   store_down
   "$HERE/network.sh" down >>"$LOGS/teardown.log" 2>&1 || warn "network teardown failed (see $LOGS/teardown.log)"
   subid_restore
-  rm -rf -- "$BIN" "$TEMPLATES" "$SECRETS" "$LXC_WORK/client"
+  rm -rf -- "$BIN" "$TEMPLATES" "$SECRETS" "$LXC_WORK/client" "$LXC_WORK/broken-release"
   # Only a release this script published; a --release DIR belongs to the caller.
   rm -rf -- "$LXC_WORK/release"
 }
@@ -327,6 +333,57 @@ check_health_script_recovers() {
   pct exec "$(ct_of worker)" -- systemctl is-active --quiet appliance-worker.service
 }
 
+# proxmox/scale-api.sh clones api-1 into a third instance (snapshot, clone, set, start, HAProxy
+# config pulled, extended, pushed, reloaded); round robin then reaches it too.
+check_scale_out() {
+  local i csv pw sessions
+  "$REPO/proxmox/scale-api.sh" --interval 1 --tries 60 || return 1
+  for ((i = 0; i < 12; i++)); do
+    hcurl -o /dev/null "https://$HAPROXY_NAME/api/v1/auth/me" -H "Authorization: Bearer $TOKEN"
+  done
+  pw=$(pct exec "$(ct_of haproxy)" -- cat /etc/haproxy/stats-password)
+  csv=$(pct exec "$(ct_of haproxy)" -- curl -sS --max-time 5 -u "admin:$pw" 'http://127.0.0.1:8404/stats;csv')
+  sessions=$(awk -F, '$1 == "be_api" && $2 == "appliance-api-3" { print $8 }' <<<"$csv")
+  echo "be_api sessions of appliance-api-3: ${sessions:-none}"
+  [[ "${sessions:-0}" -gt 0 ]]
+}
+
+# A release whose API binary cannot even migrate: deploy.sh must roll every container back to its
+# snapshot (exit 3), leaving the deployed binaries as they were.
+check_deploy_rollback() {
+  local broken="$LXC_WORK/broken-release" rc=0 before after ct
+  ct=$(ct_of api-1)
+  install -d -m 0755 "$broken/api" "$broken/worker"
+  printf '#!/bin/sh\necho "this release is broken" >&2\nexit 1\n' >"$broken/api/appliance-api"
+  chmod 0755 "$broken/api/appliance-api"
+  cp -- "$RELEASE/worker/appliance-worker" "$broken/worker/appliance-worker"
+  before=$(pct exec "$ct" -- sha256sum /opt/appliance/api/appliance-api | cut -d' ' -f1)
+  "$REPO/proxmox/deploy.sh" --interval 1 --tries 5 "$broken" || rc=$?
+  after=$(pct exec "$ct" -- sha256sum /opt/appliance/api/appliance-api | cut -d' ' -f1)
+  echo "deploy.sh exit $rc (3 = rolled back); api binary ${before:0:12} before, ${after:0:12} after"
+  ((rc == 3)) && [[ -n "$before" && "$before" == "$after" ]]
+}
+
+check_serves_after_rollback() {
+  local i
+  for ((i = 0; i < 60; i++)); do
+    if check_https_health >/dev/null 2>&1 && login >/dev/null 2>&1; then
+      echo "healthy and logged in after ${i}s"
+      return 0
+    fi
+    sleep 1
+  done
+  echo "HAProxy /health or the login still fail 60 s after the rollback"
+  return 1
+}
+
+check_redeploy_is_noop() {
+  local out
+  out=$("$REPO/proxmox/deploy.sh" --interval 1 --tries 30 "$RELEASE" 2>&1) || { echo "$out"; return 1; }
+  echo "$out"
+  [[ "$out" == *"already runs this release"* ]]
+}
+
 check_services_reach_pg() {
   tcp_probe "$(ct_of api-1)" "$PG_IP" 5432
 }
@@ -389,11 +446,15 @@ run_checks() {
   check "worker: heartbeat row in worker_nodes" check_worker_heartbeat
   check "PostgreSQL replica streams and has the new data" check_replication
   check "health-check.sh restarts a stopped worker" check_health_script_recovers
+  check "scale-api.sh adds a third API instance that HAProxy uses" check_scale_out
   check "firewall: services -> PostgreSQL 5432 allowed" check_services_reach_pg
   check "firewall: DMZ -> PostgreSQL 5432 dropped and counted" check_dmz_to_pg_dropped
   check "firewall: the drop is logged (appliance-drop dmz-to-db)" check_drop_logged
   check "firewall: outside -> API 3000 dropped" check_outside_to_api_dropped
   check "isolation: no route out, no host address, no physical port" check_isolated
+  check "deploy.sh rolls a broken release back (snapshots)" check_deploy_rollback
+  check "after the rollback the appliance serves again" check_serves_after_rollback
+  check "deploy.sh of the running release changes nothing" check_redeploy_is_noop
 }
 
 # The first system admin, as an operator creates it after the first deploy (the password file
@@ -435,7 +496,7 @@ if [[ -e "$STORE" ]] || [[ -n "$(compgen -G "$CONTAINERS/*/pct.conf")" ]] || ip 
   log "cleaning up what an earlier run left"
   teardown
 fi
-: >"$LOGS/checks.log"
+rm -f -- "$LOGS"/*.log
 trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

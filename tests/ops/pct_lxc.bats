@@ -14,7 +14,7 @@ setup() {
   L="$REPO_ROOT/tests/lxc"
   export PCT_LXC_PATH="$BATS_TEST_TMPDIR/lxc"
   export PVE_TEMPLATE_CACHE="$BATS_TEST_TMPDIR/cache"
-  export PCT_LXC_DRY_RUN=1 PCT_LXC_CGROUP=v2
+  export PCT_LXC_DRY_RUN=1 PCT_LXC_CGROUP=v2 PCT_LXC_STORAGE=dir
   export APPLIANCE_LXC_CACHE="$BATS_TEST_TMPDIR/lxc-cache" APPLIANCE_LXC_WORK="$BATS_TEST_TMPDIR/lxc-work"
   mkdir -p "$PCT_LXC_PATH" "$PVE_TEMPLATE_CACHE"
 }
@@ -51,7 +51,8 @@ fixture_ct() {
 @test "pct-lxc create (dry run) with create-containers.sh's arguments: unpack, register, LXC config" {
   mapfile -t args < <(create_args api-2)
   run -0 "$L/pct-lxc" create "${args[@]}"
-  [[ "$output" == *"[dry-run] install -d -m 0755 $PCT_LXC_PATH $PCT_LXC_PATH/120 $PCT_LXC_PATH/120/rootfs"* ]]
+  [[ "$output" == *"[dry-run] install -d -m 0755 $PCT_LXC_PATH $PCT_LXC_PATH/120"* ]]
+  [[ "$output" == *"[dry-run] install -d -m 0755 $PCT_LXC_PATH/120/rootfs"* ]]
   [[ "$output" == *"[dry-run] tar --numeric-owner --xattrs -xpf $PVE_TEMPLATE_CACHE/appliance-debian12-template.tar.zst -C $PCT_LXC_PATH/120/rootfs -I zstd"* ]]
   [[ "$output" == *"[dry-run] lxc-create -P $PCT_LXC_PATH -n 120 -t none -f $PCT_LXC_PATH/120/config.create"* ]]
   [[ "$output" == *"[dry-run] chown 0:0 $PCT_LXC_PATH/120/rootfs"* ]]
@@ -199,6 +200,24 @@ ct_exists 131 || echo "131 absent"'
   run -2 "$L/pct-lxc" clone 100 121 --full 0
   run -0 "$L/pct-lxc" destroy 100
   [[ "$output" == *"[dry-run] lxc-destroy -P $PCT_LXC_PATH -n 100"* ]]
+}
+
+@test "pct-lxc on btrfs (dry run): the template unpacked once, containers, snapshots and clones are subvolume snapshots" {
+  export PCT_LXC_STORAGE=btrfs
+  run -0 "$L/pct-lxc" create 100 /t.tar.zst --hostname appliance-api-1
+  [[ "$output" == *"[dry-run] btrfs -q subvolume create $PCT_LXC_PATH/.templates/TEMPLATE.partial"* ]]
+  [[ "$output" == *"[dry-run] tar --numeric-owner --xattrs -xpf /t.tar.zst -C $PCT_LXC_PATH/.templates/TEMPLATE.partial -I zstd"* ]]
+  [[ "$output" == *"[dry-run] btrfs -q subvolume snapshot $PCT_LXC_PATH/.templates/TEMPLATE $PCT_LXC_PATH/100/rootfs"* ]]
+  fixture_ct 100 appliance-api-1
+  run -0 "$L/pct-lxc" snapshot 100 deploy-20260101T000000
+  [[ "$output" == *"[dry-run] btrfs -q subvolume snapshot -r $PCT_LXC_PATH/100/rootfs $PCT_LXC_PATH/100/snapshots/deploy-20260101T000000/rootfs"* ]]
+  ! grep -q '^\[dry-run\] cp -a' <<<"$output" || false
+  mkdir -p "$PCT_LXC_PATH/100/snapshots/deploy-20260101T000000/rootfs"
+  run -0 "$L/pct-lxc" clone 100 121 --snapname deploy-20260101T000000 --hostname appliance-api-3 --full 1
+  [[ "$output" == *"[dry-run] btrfs -q subvolume snapshot $PCT_LXC_PATH/100/snapshots/deploy-20260101T000000/rootfs $PCT_LXC_PATH/121/rootfs"* ]]
+  run -0 "$L/pct-lxc" destroy 100
+  [[ "$output" == *"[dry-run] btrfs -q subvolume delete $PCT_LXC_PATH/100/snapshots/deploy-20260101T000000/rootfs"* ]]
+  [[ "$output" == *"[dry-run] btrfs -q subvolume delete $PCT_LXC_PATH/100/rootfs"* ]]
 }
 
 @test "network.sh --dry-run up: port-less bridges, no host address, forwarding and the matrix only in the router namespace" {
