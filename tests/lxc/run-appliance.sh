@@ -503,12 +503,13 @@ trap 'exit 143' TERM
 
 # 1. the template: the cached rootfs under the name create-containers.sh looks for
 log "rootfs: $("$HERE/rootfs.sh" --print-path) (built when missing: debootstrap, a few minutes)"
+step_started=$SECONDS
 rootfs=$("$HERE/rootfs.sh" 2>>"$LOGS/rootfs.log" | tail -n 1) || true
 [[ -s "$rootfs" ]] || { tail -n 20 -- "$LOGS/rootfs.log" >&2; fail "setup: rootfs" "see $LOGS/rootfs.log"; exit 2; }
 install -d -m 0755 "$TEMPLATES" "$BIN"
 ln -sfn "$rootfs" "$TEMPLATES/$TEMPLATE_NAME"
 ln -sfn "$HERE/pct-lxc" "$BIN/pct"
-pass "setup: rootfs $(basename "$rootfs")"
+pass "setup: rootfs $(basename "$rootfs") ($((SECONDS - step_started))s)"
 
 # 2. host entries, the container store and the network
 subid_ensure
