@@ -377,6 +377,27 @@ check_serves_after_rollback() {
   return 1
 }
 
+# After the rollback the standby follows the rolled-back primary again: a record written now
+# reaches it (a standby left ahead of the primary would wait for WAL that never comes).
+check_replica_after_rollback() {
+  local i state seen
+  api_post /api/v1/customers '{"customer_number":"LXC-0002","name":"LXC After Rollback GmbH","language":"de"}' || return 1
+  for ((i = 0; i < 60; i++)); do
+    state=$(pct exec "$(ct_of postgres)" -- runuser -u postgres -- psql -X -At -c \
+      "SELECT state FROM pg_stat_replication WHERE client_addr = '$(topology_get postgres-replica ip)'")
+    seen=$(pct exec "$(ct_of postgres-replica)" -- runuser -u postgres -- psql -X -At -d appliance -c \
+      "SELECT count(*) FROM customers WHERE id = '$ID'")
+    if [[ "$state" == streaming && "$seen" == 1 ]]; then
+      echo "streaming, customer $ID on the standby after ${i}s"
+      return 0
+    fi
+    sleep 1
+  done
+  echo "replica state '${state:-absent}', customer on the standby: ${seen:-?}"
+  pct exec "$(ct_of postgres-replica)" -- sh -c 'tail -n 3 /var/log/postgresql/postgresql-15-main.log'
+  return 1
+}
+
 check_redeploy_is_noop() {
   local out
   out=$("$REPO/proxmox/deploy.sh" --interval 1 --tries 30 "$RELEASE" 2>&1) || { echo "$out"; return 1; }
@@ -454,6 +475,7 @@ run_checks() {
   check "isolation: no route out, no host address, no physical port" check_isolated
   check "deploy.sh rolls a broken release back (snapshots)" check_deploy_rollback
   check "after the rollback the appliance serves again" check_serves_after_rollback
+  check "after the rollback the replica follows the primary again" check_replica_after_rollback
   check "deploy.sh of the running release changes nothing" check_redeploy_is_noop
 }
 

@@ -146,7 +146,9 @@ snapshot_tree() { (cd "$R" && find . -printf '%p %m %s %T@\n' | LC_ALL=C sort); 
   [[ "$output" =~ $re ]]
   [[ "$output" != *DRY-RUN-SECRET* ]]
   run -0 --separate-stderr "$V/postgres.sh" --dry-run --replica
-  [[ "$output" == *"pg_basebackup -h 10.0.30.10 -U replicator -D /var/lib/postgresql/15/main -X stream -S replica1 -R --checkpoint=fast"* ]]
+  [[ "$output" == *"runuser -u postgres -- env PGPASSFILE=/var/lib/postgresql/.pgpass-replication pg_basebackup -h 10.0.30.10 -U replicator -D /var/lib/postgresql/15/main -X stream -S replica1 -R --checkpoint=fast"* ]]
+  # The walreceiver reconnects with that file after restarts, so it is a lasting one, 0600.
+  [[ "$output" == *"[dry-run] write /var/lib/postgresql/.pgpass-replication (mode 0600)"* ]]
 }
 
 @test "redis.sh --root: bind, protected mode, requirepass from the secret, maxmemory policy; include once" {
