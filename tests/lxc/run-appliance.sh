@@ -495,24 +495,28 @@ create_admin() {
 
 is_dry_run || install -d -m 0711 "$LXC_WORK" "$LXC_CACHE"
 is_dry_run || install -d -m 0700 "$LOGS"
-if ((DOWN)); then
-  KEEP=0
-  trap on_exit EXIT
-  exit 0
+if is_dry_run; then
+  log "dry run: rootfs.sh, the store $STORE on $CONTAINERS, network.sh up, create-containers.sh, deploy.sh, the checks"
+  "$HERE/rootfs.sh" --dry-run
+  "$HERE/network.sh" --dry-run up
+  dry_bin=$(mktemp -d)
+  ln -s "$HERE/pct-lxc" "$dry_bin/pct"
+  rc=0
+  PATH="$dry_bin:$PATH" "$REPO/proxmox/create-containers.sh" --dry-run --secrets-dir "$SECRETS" || rc=$?
+  rm -rf -- "$dry_bin"
+  exit "$rc"
 fi
 
 exec 9>"$LXC_CACHE/.run.lock"
 if ! flock -w 1800 9; then
   die "another run of tests/lxc/run-appliance.sh holds $LXC_CACHE/.run.lock" 75
 fi
-if is_dry_run; then
-  log "dry run: the steps are rootfs.sh, network.sh up, create-containers.sh, deploy.sh, then the checks"
-  "$HERE/rootfs.sh" --dry-run
-  "$HERE/network.sh" --dry-run up
-  "$REPO/proxmox/create-containers.sh" --dry-run --secrets-dir "$SECRETS"
+# --down (also waits for a run in progress).
+if ((DOWN)); then
+  KEEP=0
+  trap on_exit EXIT
   exit 0
 fi
-
 # A run that was killed leaves its containers and bridges: they are ours (prefix, LXC path).
 if [[ -e "$STORE" ]] || [[ -n "$(compgen -G "$CONTAINERS/*/pct.conf")" ]] || ip netns list | grep -q "^$LXC_ROUTER_NS"; then
   log "cleaning up what an earlier run left"
