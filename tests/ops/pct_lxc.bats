@@ -253,6 +253,17 @@ ct_exists 131 || echo "131 absent"'
   run -64 "$L/rootfs.sh" --bogus
 }
 
+@test "run-appliance.sh --dry-run: the unchanged create-containers.sh asks pct-lxc, plans all seven containers, changes nothing" {
+  unset PCT_LXC_DRY_RUN PCT_LXC_STORAGE
+  run -0 --separate-stderr "$L/run-appliance.sh" --dry-run
+  [ "$(grep -c '^\[dry-run\] pct create ' <<<"$output")" -eq 7 ]
+  [[ "$output" == *"[dry-run] pct create 140 local:vztmpl/appliance-debian12-template.tar.zst --hostname appliance-haproxy"*"--net0 name=eth0\,bridge=vmbr40\,ip=10.0.40.10/24"* ]]
+  [[ "$output" == *"[dry-run] ip netns exec psa-t-router nft -f $REPO_ROOT/provisioning/network/appliance.nft"* ]]
+  [[ "$output" == *"debootstrap --variant=minbase"* ]]
+  [ ! -e "$APPLIANCE_LXC_WORK" ]
+  [ ! -e "$APPLIANCE_LXC_CACHE" ]
+}
+
 @test "run-appliance.sh: usage errors exit 64" {
   run -64 --separate-stderr "$L/run-appliance.sh" --bogus
   run -64 --separate-stderr "$L/run-appliance.sh" --release "$BATS_TEST_TMPDIR/none"
