@@ -89,6 +89,8 @@ public static class ApiHost
         builder.Services.AddSingleton<ContactStore>();
         builder.Services.AddSingleton<SiteStore>();
         builder.Services.AddSingleton<TicketStore>();
+        builder.Services.AddSingleton<CommentStore>();
+        builder.Services.AddSingleton<TimeEntryStore>();
         builder.Services.AddSystemdNotify();
 
         configure?.Invoke(builder);
@@ -176,5 +178,7 @@ public static class ApiHost
         app.MapContactsApi();
         app.MapSitesApi();
         app.MapTicketsApi();
+        app.MapCommentsApi();
+        app.MapTimeEntriesApi();
     }
 }

@@ -62,7 +62,7 @@ public static class TimeEntryRules
         var date = workDate ?? (startedAt is not null ? DateOnly.FromDateTime(startedAt.Value.DateTime) : today);
         if (date > today.AddDays(1) || date < today.AddYears(-1))
         {
-            errors.Add(new FieldError("date", "Date must be within the last year and not in the future"));
+            errors.Add(new FieldError("work_date", "Date must be within the last year and not in the future"));
         }
 
         var type = workType ?? "remote";
