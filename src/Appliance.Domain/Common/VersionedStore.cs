@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization.Metadata;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Events;
+using Appliance.Platform;
 using Npgsql;
 
 namespace Appliance.Domain.Common;
@@ -91,6 +92,16 @@ public abstract class VersionedStore<T, TData>(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await ReadAllAsync(connection, null, $"SELECT {Columns} FROM {Table} WHERE id = ANY(@ids) AND deleted_at IS NULL", p => p.Add(new NpgsqlParameter<Guid[]>("ids", [.. ids])), cancellationToken);
     }
+
+    /// <summary>A page of live rows matching <paramref name="conditions"/> (SQL over the parameters <paramref name="bind"/> adds).</summary>
+    protected Task<Paged<T>> ListWhereAsync(
+        string conditions,
+        Action<NpgsqlParameterCollection> bind,
+        IReadOnlyList<SortField> sort,
+        IReadOnlyDictionary<string, string> sortColumns,
+        PageRequest page,
+        CancellationToken cancellationToken) =>
+        PagedQuery.ReadAsync(dataSource, Columns, $"FROM {Table} WHERE deleted_at IS NULL AND {conditions}", SqlSort.OrderBy(sort, sortColumns, "id"), bind, page, Map, cancellationToken);
 
     protected async Task<T> CreateCoreAsync(Guid? parent, TData data, AuditContext audit, CancellationToken cancellationToken)
     {
