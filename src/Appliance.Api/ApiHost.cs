@@ -3,10 +3,12 @@ using Appliance.Api.Health;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
 using Appliance.Api.Json;
+using Appliance.Api.Sla;
 using Appliance.Api.Tickets;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
+using Appliance.Domain.Sla;
 using Appliance.Domain.Tickets;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
@@ -91,6 +93,7 @@ public static class ApiHost
         builder.Services.AddSingleton<TicketStore>();
         builder.Services.AddSingleton<CommentStore>();
         builder.Services.AddSingleton<TimeEntryStore>();
+        builder.Services.AddSingleton<SlaPolicyStore>();
         builder.Services.AddSystemdNotify();
 
         configure?.Invoke(builder);
@@ -180,5 +183,6 @@ public static class ApiHost
         app.MapTicketsApi();
         app.MapCommentsApi();
         app.MapTimeEntriesApi();
+        app.MapSlaApi();
     }
 }
