@@ -101,6 +101,8 @@ public static class ApiHost
         builder.Services.AddSingleton<ContactStore>();
         builder.Services.AddSingleton<SiteStore>();
         builder.Services.AddSingleton<TicketStore>();
+        builder.Services.AddSingleton<CommentStore>();
+        builder.Services.AddSingleton<TimeEntryStore>();
         builder.Services.AddSingleton<SlaPolicyStore>();
         builder.Services.AddSystemdNotify();
 
@@ -192,6 +194,8 @@ public static class ApiHost
         app.MapContactsApi();
         app.MapSitesApi();
         app.MapTicketsApi();
+        app.MapCommentsApi();
+        app.MapTimeEntriesApi();
         app.MapSlaApi();
     }
 }
