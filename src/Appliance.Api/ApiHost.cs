@@ -86,6 +86,8 @@ public static class ApiHost
         builder.Services.AddSingleton<RefreshTokenStore>();
         builder.Services.AddSingleton<AuditLog>();
         builder.Services.AddSingleton<CustomerStore>();
+        builder.Services.AddSingleton<ContactStore>();
+        builder.Services.AddSingleton<SiteStore>();
         builder.Services.AddSingleton<TicketStore>();
         builder.Services.AddSystemdNotify();
 
@@ -171,6 +173,8 @@ public static class ApiHost
         app.MapUsersApi();
         app.MapAuditApi();
         app.MapCustomersApi();
+        app.MapContactsApi();
+        app.MapSitesApi();
         app.MapTicketsApi();
     }
 }

@@ -126,7 +126,7 @@ public static class ApiCommands
 
         var result = await new DemoSeeder(dataSource).SeedAsync(email, password, CancellationToken.None);
         Console.WriteLine(result.Seeded
-            ? $"seeded demo MSP: {result.Customers} customers, {result.Users} users, {result.Tickets} tickets"
+            ? $"seeded demo MSP: {result.Customers} customers ({result.Contacts} contacts, {result.Sites} sites), {result.Users} users, {result.Tickets} tickets"
             : "demo data already present; nothing changed");
         return ExitCodes.Ok;
     }

@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
+using Appliance.Api.Json;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -8,6 +10,7 @@ namespace Appliance.Api.Crm;
 
 public sealed class CreateCustomerRequest
 {
+    /// <summary>Optional: the next <c>K-00001</c> when left out.</summary>
     public string? CustomerNumber { get; set; }
 
     public string? Name { get; set; }
@@ -17,53 +20,136 @@ public sealed class CreateCustomerRequest
     public string? Language { get; set; }
 
     public string? Notes { get; set; }
+
+    public bool? IsActive { get; set; }
+
+    public string? Street { get; set; }
+
+    public string? PostalCode { get; set; }
+
+    public string? City { get; set; }
+
+    public string? Country { get; set; }
+
+    public CustomerInput ToInput() => new(CustomerNumber, Name, VatId, Language, Notes, IsActive, Street, PostalCode, City, Country);
 }
 
-/// <summary>Customers (the MSP's client companies).</summary>
+public sealed class UpdateCustomerRequest : PatchRequest
+{
+    public string? CustomerNumber { get; set { field = value; Mark(nameof(CustomerNumber)); } }
+
+    public string? Name { get; set { field = value; Mark(nameof(Name)); } }
+
+    public string? VatId { get; set { field = value; Mark(nameof(VatId)); } }
+
+    public string? Language { get; set { field = value; Mark(nameof(Language)); } }
+
+    public string? Notes { get; set { field = value; Mark(nameof(Notes)); } }
+
+    public bool? IsActive { get; set { field = value; Mark(nameof(IsActive)); } }
+
+    public string? Street { get; set { field = value; Mark(nameof(Street)); } }
+
+    public string? PostalCode { get; set { field = value; Mark(nameof(PostalCode)); } }
+
+    public string? City { get; set { field = value; Mark(nameof(City)); } }
+
+    public string? Country { get; set { field = value; Mark(nameof(Country)); } }
+
+    public CustomerPatch ToPatch() => new(
+        Field(nameof(CustomerNumber), CustomerNumber),
+        Field(nameof(Name), Name),
+        Field(nameof(VatId), VatId),
+        Field(nameof(Language), Language),
+        Field(nameof(Notes), Notes),
+        Field(nameof(IsActive), IsActive),
+        Field(nameof(Street), Street),
+        Field(nameof(PostalCode), PostalCode),
+        Field(nameof(City), City),
+        Field(nameof(Country), Country));
+}
+
+/// <summary>Customers (the MSP's client companies): list, read, create, change, soft delete.</summary>
 public static class CustomersApi
 {
-    private static readonly string[] Filters = ["search", "is_active"];
+    public const string ContactsInclude = "contacts";
+    public const string SitesInclude = "sites";
+
+    private static readonly string[] Filters = ["search", "is_active", "language", "created_after", "created_before"];
+    private static readonly string[] Includes = [ContactsInclude, SitesInclude];
 
     public static IEndpointRouteBuilder MapCustomersApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/customers").WithTags("Customers");
-        group.MapGet(string.Empty, ListCustomers).WithName("ListCustomers").WithSummary("List customers (filters: search, is_active)").RequirePermission(Permissions.CustomerView);
-        group.MapGet("/{id:guid}", GetCustomer).WithName("GetCustomer").WithSummary("One customer").RequirePermission(Permissions.CustomerView);
-        group.MapPost(string.Empty, CreateCustomer).WithName("CreateCustomer").WithSummary("Create a customer").RequirePermission(Permissions.CustomerCreate);
+        group.MapGet(string.Empty, ListCustomers).WithName("ListCustomers")
+            .WithSummary("List customers (filters: search by name or number, is_active, language, created_after, created_before; fields; include=contacts,sites)")
+            .RequirePermission(Permissions.CustomerView);
+        group.MapGet("/{id:guid}", GetCustomer).WithName("GetCustomer").WithSummary("One customer, with its ETag (fields; include=contacts,sites)").RequirePermission(Permissions.CustomerView);
+        group.MapPost(string.Empty, CreateCustomer).WithName("CreateCustomer").WithSummary("Create a customer (the number is generated when left out)").RequirePermission(Permissions.CustomerCreate);
+        group.MapPatch("/{id:guid}", UpdateCustomer).WithName("UpdateCustomer").WithSummary("Change a customer (partial; If-Match)").RequirePermission(Permissions.CustomerUpdate);
+        group.MapDelete("/{id:guid}", DeleteCustomer).WithName("DeleteCustomer").WithSummary("Soft-delete a customer with its contacts and sites (If-Match)").RequirePermission(Permissions.CustomerDelete);
         return routes;
     }
 
-    public static async Task<Results<Ok<ListResponse<Customer>>, JsonHttpResult<ErrorEnvelope>>> ListCustomers(
-        HttpContext context, CustomerStore store, CancellationToken cancellationToken)
+    public static Task<Results<Ok<ListResponse<Customer>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListCustomers(
+        HttpContext context, CustomerStore store, ContactStore contacts, SiteStore sites, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(store);
-        var query = ListQuery.Parse(context.Request, Filters, [.. CustomerStore.SortColumns.Keys], CustomerStore.DefaultSort);
-        var filter = new CustomerFilter(query.Text("search"), query.Boolean("is_active"));
-        if (!query.IsValid)
-        {
-            return ApiErrors.BadQuery(context, query.Errors);
-        }
-
-        var rows = await store.ListAsync(filter, query.Sort, query.Page, cancellationToken);
-        var response = query.ToResponse(context.Request, rows, c => c);
-        return response is null ? ApiErrors.BadQuery(context, query.Errors) : TypedResults.Ok(response);
+        var query = ListQuery.Parse(context.Request, Filters, [.. CustomerStore.SortColumns.Keys], CustomerStore.DefaultSort, ApiJsonContext.Default.Customer, Includes);
+        var filter = new CustomerFilter(
+            query.Text("search"),
+            query.Boolean("is_active"),
+            query.OneOf("language", CustomerRules.Languages),
+            query.Timestamp("created_after"),
+            query.Timestamp("created_before"));
+        return VersionedResources.ListAsync(context, query, () => store.ListAsync(filter, query.Sort, query.Page, cancellationToken), Shaper(contacts, sites), cancellationToken);
     }
 
-    public static async Task<Results<Ok<Customer>, JsonHttpResult<ErrorEnvelope>>> GetCustomer(
-        Guid id, HttpContext context, CustomerStore store, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        var customer = await store.GetAsync(id, cancellationToken);
-        return customer is null ? ApiErrors.NotFound(context, "Customer") : TypedResults.Ok(customer);
-    }
+    public static Task<Results<Ok<Customer>, Ok<JsonObject>, JsonHttpResult<ErrorEnvelope>>> GetCustomer(
+        Guid id, HttpContext context, CustomerStore store, ContactStore contacts, SiteStore sites, CancellationToken cancellationToken) =>
+        VersionedResources.GetAsync(context, store, id, "Customer", ApiJsonContext.Default.Customer, Includes, Shaper(contacts, sites), cancellationToken);
 
-    public static async Task<Created<Customer>> CreateCustomer(CreateCustomerRequest request, CustomerStore store, CancellationToken cancellationToken)
+    public static async Task<Created<Customer>> CreateCustomer(CreateCustomerRequest request, HttpContext context, CustomerStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
-        var valid = CustomerRules.Validate(request.CustomerNumber, request.Name, request.VatId, request.Language, request.Notes);
-        var customer = await store.CreateAsync(valid, cancellationToken);
-        return TypedResults.Created($"/api/v1/customers/{customer.Id}", customer);
+        var valid = CustomerRules.ValidateCreate(request.ToInput());
+        var customer = await store.CreateAsync(valid, VersionedResources.ChangeContext(context), cancellationToken);
+        return VersionedResources.Created(context, $"/api/v1/customers/{customer.Id}", customer);
     }
+
+    public static Task<Results<Ok<Customer>, JsonHttpResult<ErrorEnvelope>>> UpdateCustomer(
+        Guid id, UpdateCustomerRequest request, HttpContext context, CustomerStore store, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var patch = request.ToPatch();
+        return VersionedResources.UpdateAsync(context, store, id, "Customer", current => CustomerRules.ValidateChange(current, patch), cancellationToken);
+    }
+
+    public static Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteCustomer(Guid id, HttpContext context, CustomerStore store, CancellationToken cancellationToken) =>
+        VersionedResources.DeleteAsync(context, store, id, "Customer", cancellationToken);
+
+    /// <summary>Loads the page's contacts and sites once (when included) and embeds each customer's own.</summary>
+    private static Shaper<Customer> Shaper(ContactStore contacts, SiteStore sites) => async (representation, items, cancellationToken) =>
+    {
+        var ids = items.Select(c => c.Id).ToList();
+        var contactsByCustomer = representation.Has(ContactsInclude) ? await contacts.ListForCustomersAsync(ids, cancellationToken) : null;
+        var sitesByCustomer = representation.Has(SitesInclude) ? await sites.ListForCustomersAsync(ids, cancellationToken) : null;
+        return customer =>
+        {
+            var node = representation.Shape(customer, ApiJsonContext.Default.Customer);
+            if (contactsByCustomer is not null)
+            {
+                Representation.Embed(node, ContactsInclude, contactsByCustomer[customer.Id].ToList(), ApiJsonContext.Default.ListContact);
+            }
+
+            if (sitesByCustomer is not null)
+            {
+                Representation.Embed(node, SitesInclude, sitesByCustomer[customer.Id].ToList(), ApiJsonContext.Default.ListSite);
+            }
+
+            return node;
+        };
+    };
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Appliance.Api.Http;
 
 /// <summary>The one error shape of the API (seed 002 §4.4).</summary>
@@ -5,7 +7,10 @@ public sealed record ErrorEnvelope(ErrorBody Error);
 
 public sealed record ErrorBody(string Code, string Message, IReadOnlyList<ErrorDetail> Details, string RequestId, DateTimeOffset Timestamp);
 
-public sealed record ErrorDetail(string Field, string Message);
+/// <param name="Field">The input field, query parameter or header.</param>
+/// <param name="Message">What is wrong with it.</param>
+/// <param name="ExistingId">For a duplicate (409): the record that already holds the value; left out otherwise.</param>
+public sealed record ErrorDetail(string Field, string Message, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Guid? ExistingId = null);
 
 /// <summary>Error codes the API answers with; the seed's names where it has one.</summary>
 public static class ErrorCodes
@@ -27,6 +32,7 @@ public static class ErrorCodes
     public const string TokenInvalid = "TOKEN_INVALID";
     public const string PermissionDenied = "PERMISSION_DENIED";
     public const string AccountLocked = "ACCOUNT_LOCKED";
+    public const string PreconditionFailed = "PRECONDITION_FAILED";
 
     public static string ForStatus(int status) => status switch
     {
@@ -36,6 +42,7 @@ public static class ErrorCodes
         StatusCodes.Status404NotFound => ResourceNotFound,
         StatusCodes.Status405MethodNotAllowed => MethodNotAllowed,
         StatusCodes.Status409Conflict => ResourceConflict,
+        StatusCodes.Status412PreconditionFailed => PreconditionFailed,
         StatusCodes.Status413PayloadTooLarge => PayloadTooLarge,
         StatusCodes.Status415UnsupportedMediaType => UnsupportedMediaType,
         StatusCodes.Status422UnprocessableEntity => ValidationError,

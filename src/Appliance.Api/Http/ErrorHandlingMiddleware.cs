@@ -38,6 +38,12 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             }
 
             context.Response.Clear();
+            if (ex is PreconditionFailedException precondition)
+            {
+                // The current tag lets a client tell "changed since" from "wrong tag" without another round trip.
+                EntityTags.Write(context.Response, precondition.CurrentVersion);
+            }
+
             await ApiErrors.WriteAsync(context, status, code, message, details);
         }
     }
@@ -66,9 +72,14 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         switch (exception)
         {
             case DomainValidationException validation:
-                return (StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationError, "Invalid input data", validation.Errors.Select(e => new ErrorDetail(e.Field, e.Message)).ToList());
+                return (StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationError, "Invalid input data", Details(validation.Errors));
             case DomainConflictException conflict:
-                return (StatusCodes.Status409Conflict, ErrorCodes.ResourceAlreadyExists, conflict.Message, conflict.Errors.Select(e => new ErrorDetail(e.Field, e.Message)).ToList());
+                return (StatusCodes.Status409Conflict, conflict.IsDuplicate ? ErrorCodes.ResourceAlreadyExists : ErrorCodes.ResourceConflict, conflict.Message, Details(conflict.Errors));
+            case PreconditionFailedException precondition:
+                return (StatusCodes.Status412PreconditionFailed, ErrorCodes.PreconditionFailed, precondition.Message,
+                    [new ErrorDetail(EntityTags.IfMatchHeader, $"The current version is {EntityTags.Format(precondition.CurrentVersion)}; nothing was changed")]);
+            case DomainNotFoundException notFound:
+                return (StatusCodes.Status404NotFound, ErrorCodes.ResourceNotFound, notFound.Message, []);
             case BadHttpRequestException bad:
                 return ClassifyBadRequest(bad, maxRequestBodyBytes);
             case RedisUnavailableException:
@@ -107,6 +118,8 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
 
         return (bad.StatusCode is >= 400 and < 500 ? bad.StatusCode : StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "The request could not be read", []);
     }
+
+    private static List<ErrorDetail> Details(IReadOnlyList<FieldError> errors) => errors.Select(e => new ErrorDetail(e.Field, e.Message, e.ExistingId)).ToList();
 
     private static string JsonPathToField(string path) => path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
 

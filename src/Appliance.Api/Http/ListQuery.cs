@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Serialization.Metadata;
 using Appliance.Platform;
 using Microsoft.Extensions.Primitives;
 
@@ -20,12 +21,13 @@ public sealed class ListQuery
 {
     private static readonly string[] PagingParameters = ["page", "limit", "sort", "order"];
 
-    private ListQuery(PageRequest page, IReadOnlyList<SortField> sort, IQueryCollection query, List<ErrorDetail> errors)
+    private ListQuery(PageRequest page, IReadOnlyList<SortField> sort, IQueryCollection query, List<ErrorDetail> errors, Representation representation)
     {
         Page = page;
         Sort = sort;
         Query = query;
         Errors = errors;
+        Representation = representation;
     }
 
     public PageRequest Page { get; }
@@ -39,25 +41,42 @@ public sealed class ListQuery
 
     public bool IsValid => Errors.Count == 0;
 
-    public static ListQuery Parse(HttpRequest request, IReadOnlyCollection<string> filters, IReadOnlyCollection<string> sortFields, IReadOnlyList<SortField> defaultSort)
+    /// <summary><c>fields</c> and <c>include</c> when the endpoint shapes its items; <see cref="Representation.Full"/> otherwise.</summary>
+    public Representation Representation { get; }
+
+    /// <param name="request">The request.</param>
+    /// <param name="filters">The filter parameters the endpoint declares.</param>
+    /// <param name="sortFields">What it may sort by.</param>
+    /// <param name="defaultSort">The order without <c>sort</c>.</param>
+    /// <param name="itemType">The item type when the endpoint supports <c>fields</c> and <c>include</c>.</param>
+    /// <param name="includes">The relations <c>include</c> may name.</param>
+    public static ListQuery Parse(
+        HttpRequest request,
+        IReadOnlyCollection<string> filters,
+        IReadOnlyCollection<string> sortFields,
+        IReadOnlyList<SortField> defaultSort,
+        JsonTypeInfo? itemType = null,
+        IReadOnlyCollection<string>? includes = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(filters);
         ArgumentNullException.ThrowIfNull(sortFields);
         var query = request.Query;
         var errors = new List<ErrorDetail>();
+        var known = PagingParameters.Concat(filters).Concat(itemType is null ? [] : Representation.Parameters).ToList();
         foreach (var key in query.Keys)
         {
-            if (!PagingParameters.Contains(key, StringComparer.Ordinal) && !filters.Contains(key, StringComparer.Ordinal))
+            if (!known.Contains(key, StringComparer.Ordinal))
             {
-                errors.Add(new ErrorDetail(key, $"Unknown query parameter; allowed: {string.Join(", ", PagingParameters.Concat(filters))}"));
+                errors.Add(new ErrorDetail(key, $"Unknown query parameter; allowed: {string.Join(", ", known)}"));
             }
         }
 
         var page = ParseInt(query, "page", 1, 1, int.MaxValue, errors);
         var limit = ParseInt(query, "limit", PageRequest.DefaultLimit, 1, PageRequest.MaxLimit, errors);
         var sort = ParseSort(query, sortFields, defaultSort, errors);
-        return new ListQuery(new PageRequest(page, limit), sort, query, errors);
+        var representation = itemType is null ? Representation.Full : Representation.Parse(query, itemType, includes ?? [], errors);
+        return new ListQuery(new PageRequest(page, limit), sort, query, errors, representation);
     }
 
     public string? Text(string name, int maxLength = 200)
@@ -99,6 +118,24 @@ public sealed class ListQuery
         }
 
         return id;
+    }
+
+    /// <summary>An ISO 8601 date (midnight UTC) or timestamp (UTC when it names no offset).</summary>
+    public DateTimeOffset? Timestamp(string name)
+    {
+        var text = Text(name, 40);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+        {
+            return value.ToUniversalTime();
+        }
+
+        Errors.Add(new ErrorDetail(name, "Must be an ISO 8601 date or timestamp"));
+        return null;
     }
 
     public bool? Boolean(string name)

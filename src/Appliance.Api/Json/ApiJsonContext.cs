@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Appliance.Api.Crm;
 using Appliance.Api.Health;
@@ -23,7 +24,20 @@ namespace Appliance.Api.Json;
 [JsonSerializable(typeof(ReadyResponse))]
 [JsonSerializable(typeof(Customer))]
 [JsonSerializable(typeof(CreateCustomerRequest))]
+[JsonSerializable(typeof(UpdateCustomerRequest))]
 [JsonSerializable(typeof(ListResponse<Customer>))]
+[JsonSerializable(typeof(Contact))]
+[JsonSerializable(typeof(List<Contact>))]
+[JsonSerializable(typeof(CreateContactRequest))]
+[JsonSerializable(typeof(UpdateContactRequest))]
+[JsonSerializable(typeof(ListResponse<Contact>))]
+[JsonSerializable(typeof(Site))]
+[JsonSerializable(typeof(List<Site>))]
+[JsonSerializable(typeof(CreateSiteRequest))]
+[JsonSerializable(typeof(UpdateSiteRequest))]
+[JsonSerializable(typeof(ListResponse<Site>))]
+[JsonSerializable(typeof(JsonObject))]
+[JsonSerializable(typeof(ListResponse<JsonObject>))]
 [JsonSerializable(typeof(Ticket))]
 [JsonSerializable(typeof(ListResponse<Ticket>))]
 [JsonSerializable(typeof(LoginRequest))]

@@ -1,7 +1,10 @@
 namespace Appliance.Domain.Common;
 
 /// <summary>One problem with one input field, in the words the client sees.</summary>
-public sealed record FieldError(string Field, string Message);
+/// <param name="Field">The input field (snake_case, as the client wrote it).</param>
+/// <param name="Message">What is wrong.</param>
+/// <param name="ExistingId">For a duplicate: the live record that already holds the value.</param>
+public sealed record FieldError(string Field, string Message, Guid? ExistingId = null);
 
 /// <summary>Input was well-formed but broke a rule; nothing was written.</summary>
 public sealed class DomainValidationException : Exception
@@ -32,7 +35,7 @@ public sealed class DomainValidationException : Exception
     public IReadOnlyList<FieldError> Errors { get; }
 }
 
-/// <summary>The change collides with existing data (a unique name or number).</summary>
+/// <summary>The change collides with existing data (a unique name or number) or with the state of a record.</summary>
 public sealed class DomainConflictException : Exception
 {
     public DomainConflictException()
@@ -52,11 +55,15 @@ public sealed class DomainConflictException : Exception
         Errors = [];
     }
 
-    public DomainConflictException(string message, IReadOnlyList<FieldError> errors)
+    public DomainConflictException(string message, IReadOnlyList<FieldError> errors, bool isDuplicate = true)
         : base(message)
     {
         Errors = errors;
+        IsDuplicate = isDuplicate;
     }
 
     public IReadOnlyList<FieldError> Errors { get; }
+
+    /// <summary>True: the value is already taken (name, number, email); false: the record's state forbids the change.</summary>
+    public bool IsDuplicate { get; } = true;
 }

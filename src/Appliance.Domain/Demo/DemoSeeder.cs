@@ -3,7 +3,7 @@ using NpgsqlTypes;
 
 namespace Appliance.Domain.Demo;
 
-public sealed record DemoSeedResult(bool Seeded, int Customers, int Users, int Tickets);
+public sealed record DemoSeedResult(bool Seeded, int Customers, int Users, int Tickets, int Contacts = 0, int Sites = 0);
 
 /// <summary>
 /// Fills an empty appliance with a small, believable MSP so that a first look shows a working queue.
@@ -11,13 +11,32 @@ public sealed record DemoSeedResult(bool Seeded, int Customers, int Users, int T
 /// </summary>
 public sealed class DemoSeeder(NpgsqlDataSource dataSource)
 {
-    private static readonly (string Number, string Name, string Vat, string Language)[] Customers =
+    private static readonly (string Number, string Name, string Vat, string Language, string Street, string PostalCode, string City, string Country)[] Customers =
     [
-        ("K-1001", "Bäckerei Schmidt GmbH", "DE811907980", "de"),
-        ("K-1002", "Kanzlei Weber & Partner", "DE129273398", "de"),
-        ("K-1003", "Autohaus Müller KG", "DE118619681", "de"),
-        ("K-1004", "Northwind Logistics Ltd", "GB123456789", "en"),
-        ("K-1005", "Praxis Dr. Keller", "DE136695976", "de"),
+        ("K-1001", "Bäckerei Schmidt GmbH", "DE811907980", "de", "Hauptstraße 12", "10115", "Berlin", "DE"),
+        ("K-1002", "Kanzlei Weber & Partner", "DE129273398", "de", "Königsallee 45", "40212", "Düsseldorf", "DE"),
+        ("K-1003", "Autohaus Müller KG", "DE118619681", "de", "Industriestraße 7", "70565", "Stuttgart", "DE"),
+        ("K-1004", "Northwind Logistics Ltd", "GB123456789", "en", "12 Dock Road", "E16 1AA", "London", "GB"),
+        ("K-1005", "Praxis Dr. Keller", "DE136695976", "de", "Marktplatz 3", "80331", "München", "DE"),
+    ];
+
+    // Per customer (same order): the primary contact first.
+    private static readonly (string First, string Last, string Role, string Phone)[][] Contacts =
+    [
+        [("Karl", "Schmidt", "Geschäftsführer", "+49 30 5550101"), ("Jana", "Koch", "Filialleitung", "+49 30 5550102")],
+        [("Dr. Eva", "Weber", "Partnerin", "+49 211 5550201"), ("Timo", "Brandl", "Büroleitung", "+49 211 5550202")],
+        [("Uwe", "Müller", "Inhaber", "+49 711 5550301"), ("Sven", "Roth", "Werkstattleitung", "+49 711 5550302")],
+        [("Oliver", "Hughes", "IT Manager", "+44 20 79460401"), ("Priya", "Shah", "Operations", "+44 20 79460402")],
+        [("Dr. Lena", "Keller", "Praxisinhaberin", "+49 89 5550501"), ("Mia", "Wolf", "Praxismanagement", "+49 89 5550502")],
+    ];
+
+    private static readonly (string Name, string Street, string PostalCode, string City)[][] Sites =
+    [
+        [("Hauptsitz", "Hauptstraße 12", "10115", "Berlin"), ("Filiale Prenzlauer Berg", "Kastanienallee 30", "10435", "Berlin")],
+        [("Kanzlei", "Königsallee 45", "40212", "Düsseldorf")],
+        [("Autohaus", "Industriestraße 7", "70565", "Stuttgart"), ("Werkstatt", "Industriestraße 9", "70565", "Stuttgart")],
+        [("London Depot", "12 Dock Road", "E16 1AA", "London")],
+        [("Praxis", "Marktplatz 3", "80331", "München")],
     ];
 
     private static readonly (string Email, string Name, string Role, string[] Skills)[] Staff =
@@ -74,20 +93,30 @@ public sealed class DemoSeeder(NpgsqlDataSource dataSource)
         }
 
         var customerIds = new List<Guid>();
-        foreach (var (number, name, vat, language) in Customers)
+        var (contactCount, siteCount) = (0, 0);
+        foreach (var (index, (number, name, vat, language, street, postalCode, city, country)) in Customers.Index())
         {
             await using var insert = new NpgsqlCommand(
-                "INSERT INTO customers (customer_number, name, vat_id, language) VALUES (@n, @name, @vat, @lang) RETURNING id",
+                """
+                INSERT INTO customers (customer_number, name, vat_id, language, street, postal_code, city, country)
+                VALUES (@n, @name, @vat, @lang, @street, @postal_code, @city, @country) RETURNING id
+                """,
                 connection,
                 transaction);
             insert.Parameters.Add(new NpgsqlParameter<string>("n", number));
             insert.Parameters.Add(new NpgsqlParameter<string>("name", name));
             insert.Parameters.Add(new NpgsqlParameter<string>("vat", vat));
             insert.Parameters.Add(new NpgsqlParameter<string>("lang", language));
+            insert.Parameters.Add(new NpgsqlParameter<string>("street", street));
+            insert.Parameters.Add(new NpgsqlParameter<string>("postal_code", postalCode));
+            insert.Parameters.Add(new NpgsqlParameter<string>("city", city));
+            insert.Parameters.Add(new NpgsqlParameter<string>("country", country));
             var customerId = (Guid)(await insert.ExecuteScalarAsync(cancellationToken))!;
             customerIds.Add(customerId);
             var slug = number.ToLowerInvariant();
             await InsertUserAsync(connection, transaction, $"admin@{slug}.example", $"IT-Kontakt {name}", "customer_admin", customerId, [], null, cancellationToken);
+            contactCount += await InsertContactsAsync(connection, transaction, customerId, slug, Contacts[index], cancellationToken);
+            siteCount += await InsertSitesAsync(connection, transaction, customerId, country, Sites[index], cancellationToken);
         }
 
         var ticketCount = 0;
@@ -120,7 +149,53 @@ public sealed class DemoSeeder(NpgsqlDataSource dataSource)
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return new DemoSeedResult(true, customerIds.Count, 1 + Staff.Length + customerIds.Count, ticketCount);
+        return new DemoSeedResult(true, customerIds.Count, 1 + Staff.Length + customerIds.Count, ticketCount, contactCount, siteCount);
+    }
+
+    private static async Task<int> InsertContactsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid customerId, string slug, (string First, string Last, string Role, string Phone)[] contacts, CancellationToken cancellationToken)
+    {
+        foreach (var (index, (first, last, role, phone)) in contacts.Index())
+        {
+            await using var insert = new NpgsqlCommand(
+                """
+                INSERT INTO contacts (customer_id, first_name, last_name, email, phone, role, is_primary)
+                VALUES (@customer, @first, @last, @email, @phone, @role, @primary)
+                """,
+                connection,
+                transaction);
+            insert.Parameters.Add(new NpgsqlParameter<Guid>("customer", customerId));
+            insert.Parameters.Add(new NpgsqlParameter<string>("first", first));
+            insert.Parameters.Add(new NpgsqlParameter<string>("last", last));
+            insert.Parameters.Add(new NpgsqlParameter<string>("email", $"{last.ToLowerInvariant().Replace("ü", "ue", StringComparison.Ordinal)}@{slug}.example"));
+            insert.Parameters.Add(new NpgsqlParameter<string>("phone", phone));
+            insert.Parameters.Add(new NpgsqlParameter<string>("role", role));
+            insert.Parameters.Add(new NpgsqlParameter<bool>("primary", index == 0));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return contacts.Length;
+    }
+
+    private static async Task<int> InsertSitesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid customerId, string country, (string Name, string Street, string PostalCode, string City)[] sites, CancellationToken cancellationToken)
+    {
+        foreach (var (name, street, postalCode, city) in sites)
+        {
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO sites (customer_id, name, street, postal_code, city, country) VALUES (@customer, @name, @street, @postal_code, @city, @country)",
+                connection,
+                transaction);
+            insert.Parameters.Add(new NpgsqlParameter<Guid>("customer", customerId));
+            insert.Parameters.Add(new NpgsqlParameter<string>("name", name));
+            insert.Parameters.Add(new NpgsqlParameter<string>("street", street));
+            insert.Parameters.Add(new NpgsqlParameter<string>("postal_code", postalCode));
+            insert.Parameters.Add(new NpgsqlParameter<string>("city", city));
+            insert.Parameters.Add(new NpgsqlParameter<string>("country", country));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return sites.Length;
     }
 
     private static async Task<Guid> InsertUserAsync(

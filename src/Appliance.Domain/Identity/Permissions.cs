@@ -13,6 +13,7 @@ public static class Permissions
     public const string CustomerView = "customer:view";
     public const string CustomerCreate = "customer:create";
     public const string CustomerUpdate = "customer:update";
+    public const string CustomerDelete = "customer:delete";
     public const string BillingView = "billing:view";
     public const string BillingCreate = "billing:create";
     public const string BillingApprove = "billing:approve";
@@ -23,7 +24,7 @@ public static class Permissions
     public static readonly IReadOnlyList<string> All =
     [
         TicketViewAll, TicketViewOwn, TicketCreate, TicketUpdate, TicketDelete,
-        CustomerView, CustomerCreate, CustomerUpdate,
+        CustomerView, CustomerCreate, CustomerUpdate, CustomerDelete,
         BillingView, BillingCreate, BillingApprove,
         UserView, UserManage, AuditView,
     ];
@@ -50,7 +51,7 @@ public static class Roles
         [ServiceManager] = new[]
         {
             Permissions.TicketViewAll, Permissions.TicketCreate, Permissions.TicketUpdate, Permissions.TicketDelete,
-            Permissions.CustomerView, Permissions.CustomerCreate, Permissions.CustomerUpdate,
+            Permissions.CustomerView, Permissions.CustomerCreate, Permissions.CustomerUpdate, Permissions.CustomerDelete,
             Permissions.BillingView, Permissions.UserView, Permissions.AuditView,
         }.ToFrozenSet(),
         [TechnicianL2] = new[] { Permissions.TicketViewAll, Permissions.TicketCreate, Permissions.TicketUpdate, Permissions.CustomerView }.ToFrozenSet(),

@@ -159,7 +159,7 @@ public sealed class ErrorEnvelopeTests : IAsyncLifetime
     [Fact]
     public async Task Validation_error_is_422_with_field_details_and_writes_nothing()
     {
-        var response = await _api.Client.PostAsync("/api/v1/customers", ApiServer.Json("{\"name\":\"A\",\"language\":\"fr\",\"vat_id\":\"123\"}"));
+        var response = await _api.Client.PostAsync("/api/v1/customers", ApiServer.Json("{\"customer_number\":\"K 1\",\"name\":\"A\",\"language\":\"fr\",\"vat_id\":\"123\"}"));
         var error = await ApiServer.AssertErrorAsync(response, 422, "VALIDATION_ERROR");
         var fields = error.GetProperty("details").EnumerateArray().Select(d => d.GetProperty("field").GetString()).ToList();
         Assert.Equal(["customer_number", "name", "vat_id", "language"], fields);

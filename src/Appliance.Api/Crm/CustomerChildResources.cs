@@ -1,0 +1,57 @@
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using Appliance.Api.Http;
+using Appliance.Api.Json;
+using Appliance.Domain.Crm;
+using Appliance.Platform;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Appliance.Api.Crm;
+
+/// <summary>What the contacts and sites endpoints share: <c>include=customer</c> and lists nested under a customer.</summary>
+internal static class CustomerChildResources
+{
+    public const string CustomerInclude = "customer";
+
+    public static readonly string[] Includes = [CustomerInclude];
+
+    /// <summary>Loads the page's customers once (when included) and embeds each item's own.</summary>
+    public static Shaper<T> Shaper<T>(CustomerStore customers, JsonTypeInfo<T> typeInfo)
+        where T : ICustomerOwned => async (representation, items, cancellationToken) =>
+    {
+        var owners = representation.Has(CustomerInclude)
+            ? (await customers.GetManyAsync([.. items.Select(i => i.CustomerId).Distinct()], cancellationToken)).ToDictionary(c => c.Id)
+            : null;
+        return item =>
+        {
+            var node = representation.Shape(item, typeInfo);
+            if (owners is not null)
+            {
+                if (owners.TryGetValue(item.CustomerId, out var owner))
+                {
+                    Representation.Embed(node, CustomerInclude, owner, ApiJsonContext.Default.Customer);
+                }
+                else
+                {
+                    node[CustomerInclude] = null;
+                }
+            }
+
+            return node;
+        };
+    };
+
+    /// <summary>A list under <c>/customers/{id}/…</c>: 404 when that customer does not exist or was deleted.</summary>
+    public static async Task<Results<Ok<ListResponse<T>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListOfCustomerAsync<T>(
+        HttpContext context, Guid customerId, CustomerStore customers, ListQuery query, Func<Task<Paged<T>>> read, Shaper<T> shaper, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(customers);
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.IsValid && await customers.GetAsync(customerId, cancellationToken) is null)
+        {
+            return ApiErrors.NotFound(context, "Customer");
+        }
+
+        return await VersionedResources.ListAsync(context, query, read, shaper, cancellationToken);
+    }
+}
