@@ -3,10 +3,12 @@ using Appliance.Api.Health;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
 using Appliance.Api.Json;
+using Appliance.Api.Sla;
 using Appliance.Api.Tickets;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
+using Appliance.Domain.Sla;
 using Appliance.Domain.Tickets;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
@@ -89,6 +91,7 @@ public static class ApiHost
         builder.Services.AddSingleton<ContactStore>();
         builder.Services.AddSingleton<SiteStore>();
         builder.Services.AddSingleton<TicketStore>();
+        builder.Services.AddSingleton<SlaPolicyStore>();
         builder.Services.AddSystemdNotify();
 
         configure?.Invoke(builder);
@@ -176,5 +179,6 @@ public static class ApiHost
         app.MapContactsApi();
         app.MapSitesApi();
         app.MapTicketsApi();
+        app.MapSlaApi();
     }
 }

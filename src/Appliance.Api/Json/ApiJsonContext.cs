@@ -5,9 +5,11 @@ using Appliance.Api.Crm;
 using Appliance.Api.Health;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
+using Appliance.Api.Sla;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
+using Appliance.Domain.Sla;
 using Appliance.Domain.Tickets;
 
 namespace Appliance.Api.Json;
@@ -51,5 +53,11 @@ namespace Appliance.Api.Json;
 [JsonSerializable(typeof(UpdateUserRequest))]
 [JsonSerializable(typeof(AuditRecord))]
 [JsonSerializable(typeof(ListResponse<AuditRecord>))]
+[JsonSerializable(typeof(SlaPolicyInput))]
+[JsonSerializable(typeof(SlaPolicyView))]
+[JsonSerializable(typeof(ListResponse<SlaPolicyView>))]
+[JsonSerializable(typeof(AssignSlaPolicyRequest))]
+[JsonSerializable(typeof(CustomerSlaAssignment))]
+[JsonSerializable(typeof(SlaPreview))]
 [JsonSerializable(typeof(string))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

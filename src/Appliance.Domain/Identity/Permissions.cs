@@ -20,6 +20,8 @@ public static class Permissions
     public const string UserView = "user:view";
     public const string UserManage = "user:manage";
     public const string AuditView = "audit:view";
+    public const string SlaView = "sla:view";
+    public const string SlaManage = "sla:manage";
 
     public static readonly IReadOnlyList<string> All =
     [
@@ -27,6 +29,7 @@ public static class Permissions
         CustomerView, CustomerCreate, CustomerUpdate, CustomerDelete,
         BillingView, BillingCreate, BillingApprove,
         UserView, UserManage, AuditView,
+        SlaView, SlaManage,
     ];
 }
 
@@ -53,9 +56,10 @@ public static class Roles
             Permissions.TicketViewAll, Permissions.TicketCreate, Permissions.TicketUpdate, Permissions.TicketDelete,
             Permissions.CustomerView, Permissions.CustomerCreate, Permissions.CustomerUpdate, Permissions.CustomerDelete,
             Permissions.BillingView, Permissions.UserView, Permissions.AuditView,
+            Permissions.SlaView, Permissions.SlaManage,
         }.ToFrozenSet(),
-        [TechnicianL2] = new[] { Permissions.TicketViewAll, Permissions.TicketCreate, Permissions.TicketUpdate, Permissions.CustomerView }.ToFrozenSet(),
-        [TechnicianL1] = new[] { Permissions.TicketViewAll, Permissions.TicketCreate, Permissions.TicketUpdate, Permissions.CustomerView }.ToFrozenSet(),
+        [TechnicianL2] = new[] { Permissions.TicketViewAll, Permissions.TicketCreate, Permissions.TicketUpdate, Permissions.CustomerView, Permissions.SlaView }.ToFrozenSet(),
+        [TechnicianL1] = new[] { Permissions.TicketViewAll, Permissions.TicketCreate, Permissions.TicketUpdate, Permissions.CustomerView, Permissions.SlaView }.ToFrozenSet(),
         [Billing] = new[] { Permissions.BillingView, Permissions.BillingCreate, Permissions.BillingApprove, Permissions.CustomerView, Permissions.TicketViewAll }.ToFrozenSet(),
         [CustomerAdmin] = new[] { Permissions.TicketViewOwn, Permissions.TicketCreate }.ToFrozenSet(),
     }.ToFrozenDictionary();

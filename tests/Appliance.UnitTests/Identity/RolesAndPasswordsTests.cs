@@ -11,9 +11,9 @@ public sealed class RolesAndPasswordsTests
         var allowed = new Dictionary<string, string[]>
         {
             [Roles.SystemAdmin] = [.. Permissions.All],
-            [Roles.ServiceManager] = ["ticket:view:all", "ticket:create", "ticket:update", "ticket:delete", "customer:view", "customer:create", "customer:update", "customer:delete", "billing:view", "user:view", "audit:view"],
-            [Roles.TechnicianL2] = ["ticket:view:all", "ticket:create", "ticket:update", "customer:view"],
-            [Roles.TechnicianL1] = ["ticket:view:all", "ticket:create", "ticket:update", "customer:view"],
+            [Roles.ServiceManager] = ["ticket:view:all", "ticket:create", "ticket:update", "ticket:delete", "customer:view", "customer:create", "customer:update", "customer:delete", "billing:view", "user:view", "audit:view", "sla:view", "sla:manage"],
+            [Roles.TechnicianL2] = ["ticket:view:all", "ticket:create", "ticket:update", "customer:view", "sla:view"],
+            [Roles.TechnicianL1] = ["ticket:view:all", "ticket:create", "ticket:update", "customer:view", "sla:view"],
             [Roles.Billing] = ["billing:view", "billing:create", "billing:approve", "customer:view", "ticket:view:all"],
             [Roles.CustomerAdmin] = ["ticket:view:own", "ticket:create"],
         };
