@@ -6,6 +6,7 @@ using Appliance.Api.Health;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
 using Appliance.Api.Sla;
+using Appliance.Api.Tickets;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
@@ -42,6 +43,14 @@ namespace Appliance.Api.Json;
 [JsonSerializable(typeof(ListResponse<JsonObject>))]
 [JsonSerializable(typeof(Ticket))]
 [JsonSerializable(typeof(ListResponse<Ticket>))]
+[JsonSerializable(typeof(CreateTicketRequest))]
+[JsonSerializable(typeof(UpdateTicketRequest))]
+[JsonSerializable(typeof(MergeTicketRequest))]
+[JsonSerializable(typeof(AddWatcherRequest))]
+[JsonSerializable(typeof(TicketWatcher))]
+[JsonSerializable(typeof(TicketWatchersResponse))]
+[JsonSerializable(typeof(TicketCustomerSummary))]
+[JsonSerializable(typeof(TicketUserSummary))]
 [JsonSerializable(typeof(LoginRequest))]
 [JsonSerializable(typeof(RefreshRequest))]
 [JsonSerializable(typeof(TokenResponse))]
