@@ -6,6 +6,7 @@ using Appliance.Api.Json;
 using Appliance.Api.Sla;
 using Appliance.Api.Tickets;
 using Appliance.Domain.Audit;
+using Appliance.Domain.Common;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
 using Appliance.Domain.Sla;
@@ -100,6 +101,8 @@ public static class ApiHost
         builder.Services.AddSingleton<CustomerStore>();
         builder.Services.AddSingleton<ContactStore>();
         builder.Services.AddSingleton<SiteStore>();
+        builder.Services.AddSingleton<ListTotals>();
+        builder.Services.AddSingleton<ISlaPolicySource, SlaPolicySource>();
         builder.Services.AddSingleton<TicketStore>();
         builder.Services.AddSingleton<CommentStore>();
         builder.Services.AddSingleton<TimeEntryStore>();
