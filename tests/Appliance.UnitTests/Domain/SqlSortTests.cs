@@ -10,7 +10,7 @@ public sealed class SqlSortTests
     public void Builds_order_by_from_mapped_columns_with_a_tie_breaker()
     {
         var sql = SqlSort.OrderBy([new SortField("created_at", true), new SortField("title", false)], TicketStore.SortColumns, "id");
-        Assert.Equal(" ORDER BY created_at DESC, lower(title) ASC, id", sql);
+        Assert.Equal(" ORDER BY t.created_at DESC, lower(t.title) ASC, id", sql);
     }
 
     [Fact]
