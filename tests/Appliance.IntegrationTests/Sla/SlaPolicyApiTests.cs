@@ -278,7 +278,7 @@ public sealed class SlaPolicyApiTests : IAsyncLifetime
         Assert.Equal(0L, await ScalarAsync($"SELECT (SELECT count(*) FROM sla_policy_hours WHERE policy_id = '{goldId}') + (SELECT count(*) FROM sla_policy_holidays WHERE policy_id = '{goldId}')"));
         Assert.Equal(0L, await ScalarAsync($"SELECT count(*) FROM customers WHERE sla_policy_id = '{goldId}'"));
         Assert.Equal(["deleted", "created"], await AuditActionsAsync("sla_policy", goldId!));
-        Assert.Equal(["sla_policy.assigned", "sla_policy.assigned"], await AuditActionsAsync("customer", gone.ToString()));
+        Assert.Equal(["sla_policy.assigned", "sla_policy.assigned", "created"], await AuditActionsAsync("customer", gone.ToString()));
     }
 
     [Fact]
