@@ -4,6 +4,7 @@
 # Benchmarks the CRM endpoints of the published API on this machine (wrk, 2 threads, 16 connections each run):
 #   list        GET /api/v1/customers (default page of 20, sorted by name)
 #   search      GET /api/v1/customers?search=... (trigram index on name, prefix on number)
+#   list100     GET /api/v1/customers?limit=100
 #   include     GET /api/v1/customers?limit=100&include=contacts,sites&fields=id,name (shaped, 3 queries)
 #   get         GET /api/v1/customers/{id} (with ETag)
 #   patch       PATCH /api/v1/customers/{id} over many customers (row lock, update, audit row, outbox event)
@@ -28,7 +29,7 @@ while (($#)); do
   case $1 in
     --duration) duration=${2:?--duration needs seconds}; shift 2 ;;
     --customers) customers=${2:?--customers needs a number}; shift 2 ;;
-    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" 64 ;;
   esac
 done
@@ -78,8 +79,8 @@ token=$(curl -fsS -H 'Content-Type: application/json' -d "{\"email\":\"bench@msp
   "http://127.0.0.1:$http_port/api/v1/auth/login" | jq -r .access_token)
 [[ -n $token && $token != null ]] || die "login failed"
 
-# run NAME PATH [wrk arguments...]: one wrk run, one line of figures
-run() {
+# bench NAME PATH [wrk arguments...]: one wrk run, one line of figures
+bench() {
   local name=$1 path=$2
   shift 2
   wrk -t 2 -c 16 -d "${duration}s" --latency -H "Authorization: Bearer $token" "$@" "http://127.0.0.1:$http_port$path" >"$work/wrk-$name.txt"
@@ -92,10 +93,11 @@ run() {
 
 echo "== CRM benchmark ($(nproc) cores, $customers customers, wrk -t2 -c16 -d${duration}s, $(date -u +%FT%TZ))"
 first=$(head -n 1 "$work/ids")
-run list "/api/v1/customers"
-run search "/api/v1/customers?search=$(psql -Atq -c "SELECT substr(md5('17'), 3, 6)")"
-run include "/api/v1/customers?limit=100&include=contacts,sites&fields=id,name"
-run get "/api/v1/customers/$first"
+bench list "/api/v1/customers"
+bench list100 "/api/v1/customers?limit=100"
+bench search "/api/v1/customers?search=$(psql -Atq -c "SELECT substr(md5('17'), 3, 6)")"
+bench include "/api/v1/customers?limit=100&include=contacts,sites&fields=id,name"
+bench get "/api/v1/customers/$first"
 export BENCH_IDS_FILE=$work/ids
-run patch "/api/v1/customers" -s "$repo/tests/bench/crm-patch.lua"
+bench patch "/api/v1/customers" -s "$repo/tests/bench/crm-patch.lua"
 echo "audit_rows=$(psql -Atq -c "SELECT count(*) FROM audit_log WHERE action = 'updated'") outbox_rows=$(psql -Atq -c "SELECT count(*) FROM outbox_events WHERE event_type = 'customer.updated'")"

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Appliance.Api.Identity;
 using Appliance.Domain.Audit;
@@ -9,7 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Appliance.Api.Http;
 
 /// <summary>Builds the shaped form of a page of items, loading what <c>include</c> asks for once for the whole page.</summary>
-public delegate Task<Func<T, JsonObject>> Shaper<T>(Representation representation, IReadOnlyList<T> items, CancellationToken cancellationToken);
+public delegate Task<Func<T, Shaped>> Shaper<T>(Representation representation, IReadOnlyList<T> items, CancellationToken cancellationToken);
 
 /// <summary>
 /// The HTTP side of a <see cref="VersionedStore{T,TData}"/>: <c>ETag</c> on every single-resource answer, <c>If-Match</c>
@@ -22,7 +21,7 @@ public static class VersionedResources
     public static AuditContext ChangeContext(HttpContext context) =>
         AuthApi.Audit(context, AuditActor.User(context.CurrentUser().Id));
 
-    public static async Task<Results<Ok<ListResponse<T>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListAsync<T>(
+    public static async Task<Results<Ok<ListResponse<T>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListAsync<T>(
         HttpContext context, ListQuery query, Func<Task<Paged<T>>> read, Shaper<T> shaper, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -46,7 +45,7 @@ public static class VersionedResources
         return shaped is null ? ApiErrors.BadQuery(context, query.Errors) : TypedResults.Ok(shaped);
     }
 
-    public static async Task<Results<Ok<T>, Ok<JsonObject>, JsonHttpResult<ErrorEnvelope>>> GetAsync<T, TData>(
+    public static async Task<Results<Ok<T>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetAsync<T, TData>(
         HttpContext context, VersionedStore<T, TData> store, Guid id, string what, JsonTypeInfo<T> typeInfo, IReadOnlyCollection<string> includes, Shaper<T> shaper, CancellationToken cancellationToken)
         where T : class, IVersioned
         where TData : class
