@@ -22,31 +22,14 @@ public sealed class FieldChecks
             return null;
         }
 
-        if (trimmed.Length < min || trimmed.Length > max)
-        {
-            Add(field, $"{label} must be {min} to {max} characters");
-            return null;
-        }
-
-        return trimmed;
+        return Length(field, trimmed, label, min, max);
     }
 
     /// <summary>Trimmed text of at most <paramref name="max"/> characters, or null when blank.</summary>
     public string? Optional(string field, string? value, string label, int max)
     {
         var trimmed = value?.Trim();
-        if (string.IsNullOrEmpty(trimmed))
-        {
-            return null;
-        }
-
-        if (trimmed.Length > max)
-        {
-            Add(field, $"{label} must be at most {max} characters");
-            return null;
-        }
-
-        return trimmed;
+        return string.IsNullOrEmpty(trimmed) ? null : Length(field, trimmed, label, 1, max);
     }
 
     /// <summary>Free text kept as written (line breaks, indentation), or null when blank.</summary>
@@ -109,6 +92,17 @@ public sealed class FieldChecks
 
         Add(field, $"{field} must be true or false");
         return false;
+    }
+
+    private string? Length(string field, string text, string label, int min, int max)
+    {
+        if (text.Length >= min && text.Length <= max)
+        {
+            return text;
+        }
+
+        Add(field, min <= 1 ? $"{label} must be at most {max} characters" : $"{label} must be {min} to {max} characters");
+        return null;
     }
 
     public void ThrowIfAny()

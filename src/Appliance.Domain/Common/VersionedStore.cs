@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization.Metadata;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Events;
+using Appliance.Platform;
 using Npgsql;
 
 namespace Appliance.Domain.Common;
@@ -92,9 +93,24 @@ public abstract class VersionedStore<T, TData>(NpgsqlDataSource dataSource)
         return await ReadAllAsync(connection, null, $"SELECT {Columns} FROM {Table} WHERE id = ANY(@ids) AND deleted_at IS NULL", p => p.Add(new NpgsqlParameter<Guid[]>("ids", [.. ids])), cancellationToken);
     }
 
-    protected async Task<T> CreateCoreAsync(Guid? parent, TData data, AuditContext audit, CancellationToken cancellationToken)
+    /// <summary>A page of live rows matching <paramref name="conditions"/> (SQL over the parameters <paramref name="bind"/> adds).</summary>
+    protected Task<Paged<T>> ListWhereAsync(
+        string conditions,
+        Action<NpgsqlParameterCollection> bind,
+        IReadOnlyList<SortField> sort,
+        IReadOnlyDictionary<string, string> sortColumns,
+        PageRequest page,
+        CancellationToken cancellationToken) =>
+        PagedQuery.ReadAsync(dataSource, Columns, $"FROM {Table} WHERE deleted_at IS NULL AND {conditions}", SqlSort.OrderBy(sort, sortColumns, "id"), bind, page, Map, cancellationToken);
+
+    protected Task<T> CreateCoreAsync(Guid? parent, TData data, AuditContext audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(data);
+        return RetryOnDeadlockAsync(() => CreateOnceAsync(parent, data, audit, cancellationToken));
+    }
+
+    private async Task<T> CreateOnceAsync(Guid? parent, TData data, AuditContext audit, CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (parent is { } parentId)
@@ -125,11 +141,41 @@ public abstract class VersionedStore<T, TData>(NpgsqlDataSource dataSource)
     public Task<bool> DeleteAsync(Guid id, ExpectedVersion expected, AuditContext audit, CancellationToken cancellationToken) =>
         ChangeAsync(id, expected, false, (connection, transaction, before) => DeleteLockedAsync(connection, transaction, before, audit, cancellationToken), cancellationToken);
 
+    /// <summary>
+    /// Runs <paramref name="attempt"/> (one whole transaction) again when a concurrent writer made it fail in a way a
+    /// fresh start resolves: a deadlock PostgreSQL broke by aborting it (a contact change racing its customer's
+    /// delete), or a unique index that is not a user-visible duplicate (two contacts made primary at once: the
+    /// second demoted a primary that was already gone). Duplicates of user values are reported, never retried.
+    /// </summary>
+    private async Task<TResult> RetryOnDeadlockAsync<TResult>(Func<Task<TResult>> attempt)
+    {
+        for (var tries = 1; ; tries++)
+        {
+            try
+            {
+                return await attempt();
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation)
+            {
+                if (tries == 3)
+                {
+                    throw new DomainConflictException($"The {EntityType} collides with concurrent changes; retry", [], isDuplicate: false);
+                }
+            }
+        }
+    }
+
     /// <summary>Locks the live row, checks the caller's version, applies <paramref name="apply"/> and commits.</summary>
-    private async Task<TResult> ChangeAsync<TResult>(
+    private Task<TResult> ChangeAsync<TResult>(
         Guid id, ExpectedVersion expected, TResult missing, Func<NpgsqlConnection, NpgsqlTransaction, T, Task<TResult>> apply, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(expected);
+        return RetryOnDeadlockAsync(() => ChangeOnceAsync(id, expected, missing, apply, cancellationToken));
+    }
+
+    private async Task<TResult> ChangeOnceAsync<TResult>(
+        Guid id, ExpectedVersion expected, TResult missing, Func<NpgsqlConnection, NpgsqlTransaction, T, Task<TResult>> apply, CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var rows = await ReadAllAsync(connection, transaction, $"SELECT {Columns} FROM {Table} WHERE id = @id AND deleted_at IS NULL FOR UPDATE", p => p.Add(new NpgsqlParameter<Guid>("id", id)), cancellationToken);
@@ -280,8 +326,12 @@ public abstract class VersionedStore<T, TData>(NpgsqlDataSource dataSource)
         {
             // A concurrent writer committed the same value between the check and the write: name it from a fresh look.
             await using var fresh = await dataSource.OpenConnectionAsync(cancellationToken);
-            throw await FindDuplicatesAsync(fresh, null, data, self, parent, cancellationToken)
-                ?? new DomainConflictException($"The {EntityType} collides with a concurrent change; retry", [], isDuplicate: false);
+            if (await FindDuplicatesAsync(fresh, null, data, self, parent, cancellationToken) is { } duplicate)
+            {
+                throw duplicate;
+            }
+
+            throw;
         }
     }
 }

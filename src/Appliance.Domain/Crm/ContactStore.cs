@@ -50,30 +50,17 @@ public sealed class ContactStore(NpgsqlDataSource dataSource) : CustomerChildSto
     public Task<Paged<Contact>> ListAsync(ContactFilter filter, IReadOnlyList<SortField> sort, PageRequest page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        const string fromWhere = """
-            FROM contacts
-             WHERE deleted_at IS NULL
-               AND (@customer::uuid IS NULL OR customer_id = @customer)
-               AND (@search::text IS NULL OR search_text ILIKE '%' || @search || '%')
-               AND (@primary::boolean IS NULL OR is_primary = @primary)
-            """;
-        return PagedQuery.ReadAsync(
-            DataSource,
-            ColumnList,
-            fromWhere,
-            SqlSort.OrderBy(sort, SortColumns, "id"),
-            parameters =>
-            {
-                parameters.Add(new NpgsqlParameter<Guid?>("customer", NpgsqlDbType.Uuid) { TypedValue = filter.CustomerId });
-                parameters.Add(new NpgsqlParameter<string?>("search", NpgsqlDbType.Text) { TypedValue = SqlLike.Escape(filter.Search) });
-                parameters.Add(new NpgsqlParameter<bool?>("primary", NpgsqlDbType.Boolean) { TypedValue = filter.IsPrimary });
-            },
+        return ListOfCustomerAsync(
+            filter.CustomerId,
+            filter.Search,
+            "search_text ILIKE '%' || @search || '%'",
+            "(@primary::boolean IS NULL OR is_primary = @primary)",
+            p => p.Add(new NpgsqlParameter<bool?>("primary", NpgsqlDbType.Boolean) { TypedValue = filter.IsPrimary }),
+            sort,
+            SortColumns,
             page,
-            MapRow,
             cancellationToken);
     }
-
-    protected override Contact Map(NpgsqlDataReader reader) => MapRow(reader);
 
     protected override void Bind(NpgsqlParameterCollection parameters, ContactData data)
     {
@@ -134,7 +121,7 @@ public sealed class ContactStore(NpgsqlDataSource dataSource) : CustomerChildSto
             cancellationToken);
     }
 
-    private static Contact MapRow(NpgsqlDataReader reader) => new(
+    protected override Contact Map(NpgsqlDataReader reader) => new(
         reader.GetGuid(0),
         reader.GetGuid(1),
         reader.IsDBNull(2) ? null : reader.GetString(2),

@@ -1,6 +1,8 @@
 using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
+using Appliance.Platform;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Appliance.Domain.Crm;
 
@@ -23,6 +25,37 @@ public abstract class CustomerChildStore<T, TData>(NpgsqlDataSource dataSource) 
 
     public Task<T> CreateAsync(Guid customerId, TData data, AuditContext audit, CancellationToken cancellationToken) =>
         CreateCoreAsync(customerId, data, audit, cancellationToken);
+
+    /// <summary>
+    /// A page of live rows, of one customer when <paramref name="customerId"/> is given, matching
+    /// <paramref name="searchCondition"/> (over <c>@search</c>, LIKE-escaped) when <paramref name="search"/> is given,
+    /// and <paramref name="conditions"/> over the parameters <paramref name="bind"/> adds.
+    /// </summary>
+    protected Task<Paged<T>> ListOfCustomerAsync(
+        Guid? customerId,
+        string? search,
+        string searchCondition,
+        string conditions,
+        Action<NpgsqlParameterCollection> bind,
+        IReadOnlyList<SortField> sort,
+        IReadOnlyDictionary<string, string> sortColumns,
+        PageRequest page,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(bind);
+        return ListWhereAsync(
+            $"(@customer::uuid IS NULL OR customer_id = @customer) AND (@search::text IS NULL OR {searchCondition}) AND {conditions}",
+            parameters =>
+            {
+                parameters.Add(new NpgsqlParameter<Guid?>("customer", NpgsqlDbType.Uuid) { TypedValue = customerId });
+                parameters.Add(new NpgsqlParameter<string?>("search", NpgsqlDbType.Text) { TypedValue = SqlLike.Escape(search) });
+                bind(parameters);
+            },
+            sort,
+            sortColumns,
+            page,
+            cancellationToken);
+    }
 
     /// <summary>The live rows of these customers, by customer, for embedding.</summary>
     public async Task<ILookup<Guid, T>> ListForCustomersAsync(IReadOnlyCollection<Guid> customerIds, CancellationToken cancellationToken)

@@ -49,20 +49,14 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource, ContactStore cont
     {
         ArgumentNullException.ThrowIfNull(filter);
         // Name matches anywhere, the number from its start; both served by the trigram indexes.
-        const string fromWhere = """
-            FROM customers
-             WHERE deleted_at IS NULL
-               AND (@search::text IS NULL OR name ILIKE '%' || @search || '%' OR customer_number ILIKE @search || '%')
-               AND (@active::boolean IS NULL OR is_active = @active)
-               AND (@language::text IS NULL OR language = @language)
-               AND (@created_after::timestamptz IS NULL OR created_at >= @created_after)
-               AND (@created_before::timestamptz IS NULL OR created_at < @created_before)
-            """;
-        return PagedQuery.ReadAsync(
-            DataSource,
-            ColumnList,
-            fromWhere,
-            SqlSort.OrderBy(sort, SortColumns, "id"),
+        return ListWhereAsync(
+            """
+            (@search::text IS NULL OR name ILIKE '%' || @search || '%' OR customer_number ILIKE @search || '%')
+            AND (@active::boolean IS NULL OR is_active = @active)
+            AND (@language::text IS NULL OR language = @language)
+            AND (@created_after::timestamptz IS NULL OR created_at >= @created_after)
+            AND (@created_before::timestamptz IS NULL OR created_at < @created_before)
+            """,
             parameters =>
             {
                 parameters.Add(new NpgsqlParameter<string?>("search", NpgsqlDbType.Text) { TypedValue = SqlLike.Escape(filter.Search) });
@@ -71,8 +65,9 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource, ContactStore cont
                 parameters.Add(new NpgsqlParameter<DateTimeOffset?>("created_after", NpgsqlDbType.TimestampTz) { TypedValue = filter.CreatedAfter });
                 parameters.Add(new NpgsqlParameter<DateTimeOffset?>("created_before", NpgsqlDbType.TimestampTz) { TypedValue = filter.CreatedBefore });
             },
+            sort,
+            SortColumns,
             page,
-            MapRow,
             cancellationToken);
     }
 
@@ -93,7 +88,21 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource, ContactStore cont
         }
     }
 
-    protected override Customer Map(NpgsqlDataReader reader) => MapRow(reader);
+    protected override Customer Map(NpgsqlDataReader reader) => new(
+        reader.GetGuid(0),
+        reader.GetString(1),
+        reader.GetString(2),
+        reader.IsDBNull(3) ? null : reader.GetString(3),
+        reader.GetString(4),
+        reader.IsDBNull(5) ? null : reader.GetString(5),
+        reader.GetBoolean(6),
+        reader.IsDBNull(7) ? null : reader.GetString(7),
+        reader.IsDBNull(8) ? null : reader.GetString(8),
+        reader.IsDBNull(9) ? null : reader.GetString(9),
+        reader.GetString(10),
+        reader.GetInt32(11),
+        reader.GetFieldValue<DateTimeOffset>(12),
+        reader.GetFieldValue<DateTimeOffset>(13));
 
     protected override void Bind(NpgsqlParameterCollection parameters, CustomerData data)
     {
@@ -184,22 +193,6 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource, ContactStore cont
         await contacts.DeleteAllOfCustomerAsync(connection, transaction, entity.Id, audit, cancellationToken);
         await sites.DeleteAllOfCustomerAsync(connection, transaction, entity.Id, audit, cancellationToken);
     }
-
-    private static Customer MapRow(NpgsqlDataReader reader) => new(
-        reader.GetGuid(0),
-        reader.GetString(1),
-        reader.GetString(2),
-        reader.IsDBNull(3) ? null : reader.GetString(3),
-        reader.GetString(4),
-        reader.IsDBNull(5) ? null : reader.GetString(5),
-        reader.GetBoolean(6),
-        reader.IsDBNull(7) ? null : reader.GetString(7),
-        reader.IsDBNull(8) ? null : reader.GetString(8),
-        reader.IsDBNull(9) ? null : reader.GetString(9),
-        reader.GetString(10),
-        reader.GetInt32(11),
-        reader.GetFieldValue<DateTimeOffset>(12),
-        reader.GetFieldValue<DateTimeOffset>(13));
 }
 
 /// <summary>The address parameters customers and sites share.</summary>

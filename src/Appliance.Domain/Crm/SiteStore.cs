@@ -45,30 +45,17 @@ public sealed class SiteStore(NpgsqlDataSource dataSource) : CustomerChildStore<
     public Task<Paged<Site>> ListAsync(SiteFilter filter, IReadOnlyList<SortField> sort, PageRequest page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        const string fromWhere = """
-            FROM sites
-             WHERE deleted_at IS NULL
-               AND (@customer::uuid IS NULL OR customer_id = @customer)
-               AND (@search::text IS NULL OR name ILIKE '%' || @search || '%' OR city ILIKE '%' || @search || '%')
-               AND (@country::text IS NULL OR country = @country)
-            """;
-        return PagedQuery.ReadAsync(
-            DataSource,
-            ColumnList,
-            fromWhere,
-            SqlSort.OrderBy(sort, SortColumns, "id"),
-            parameters =>
-            {
-                parameters.Add(new NpgsqlParameter<Guid?>("customer", NpgsqlDbType.Uuid) { TypedValue = filter.CustomerId });
-                parameters.Add(new NpgsqlParameter<string?>("search", NpgsqlDbType.Text) { TypedValue = SqlLike.Escape(filter.Search) });
-                parameters.Add(new NpgsqlParameter<string?>("country", NpgsqlDbType.Text) { TypedValue = filter.Country });
-            },
+        return ListOfCustomerAsync(
+            filter.CustomerId,
+            filter.Search,
+            "(name ILIKE '%' || @search || '%' OR city ILIKE '%' || @search || '%')",
+            "(@country::text IS NULL OR country = @country)",
+            p => p.Add(new NpgsqlParameter<string?>("country", NpgsqlDbType.Text) { TypedValue = filter.Country }),
+            sort,
+            SortColumns,
             page,
-            MapRow,
             cancellationToken);
     }
-
-    protected override Site Map(NpgsqlDataReader reader) => MapRow(reader);
 
     protected override void Bind(NpgsqlParameterCollection parameters, SiteData data)
     {
@@ -97,7 +84,7 @@ public sealed class SiteStore(NpgsqlDataSource dataSource) : CustomerChildStore<
             : null;
     }
 
-    private static Site MapRow(NpgsqlDataReader reader) => new(
+    protected override Site Map(NpgsqlDataReader reader) => new(
         reader.GetGuid(0),
         reader.GetGuid(1),
         reader.GetString(2),

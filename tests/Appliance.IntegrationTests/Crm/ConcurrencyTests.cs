@@ -112,6 +112,46 @@ public sealed class ConcurrencyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Contacts_made_primary_at_once_all_succeed_and_one_stays_primary()
+    {
+        // Both writers wait for the current primary's lock; the second then finds it already demoted and would
+        // collide with the first on the one-primary index. The store runs it again instead of answering 409 or 500.
+        for (var round = 0; round < 5; round++)
+        {
+            var customer = await NewCustomerAsync();
+            var contacts = new List<Guid>();
+            for (var i = 0; i < 3; i++)
+            {
+                contacts.Add((await Crm.CreateAsync(_api.Client, $"/api/v1/customers/{customer.Id}/contacts", $$"""{"last_name":"Kontakt {{i}}","is_primary":true}""")).Id);
+            }
+
+            var answers = await Task.WhenAll(contacts.Take(2).Select(id => Crm.PatchAsync(_api.Client, $"/api/v1/contacts/{id}", """{"is_primary":true}""")));
+            Assert.All(answers, a => Assert.Equal(200, a.Status));
+            Assert.Equal(1, await Crm.CountAsync(_api, "SELECT count(*) FROM contacts WHERE customer_id = @c AND is_primary", ("c", customer.Id)));
+        }
+    }
+
+    [Fact]
+    public async Task Deleting_a_customer_while_its_contacts_change_never_answers_500()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var customer = await NewCustomerAsync();
+            var contacts = new List<Guid>();
+            for (var i = 0; i < 3; i++)
+            {
+                contacts.Add((await Crm.CreateAsync(_api.Client, $"/api/v1/customers/{customer.Id}/contacts", $$"""{"last_name":"Kontakt {{i}}","is_primary":true}""")).Id);
+            }
+
+            var changes = contacts.Take(2).Select(id => Crm.PatchAsync(_api.Client, $"/api/v1/contacts/{id}", """{"is_primary":true}"""));
+            var answers = await Task.WhenAll(changes.Append(Crm.DeleteAsync(_api.Client, $"/api/v1/customers/{customer.Id}")));
+            Assert.All(answers, a => Assert.True(a.Status is 200 or 204 or 404, $"{a.Status} {a.Body}"));
+            Assert.Equal(204, answers[^1].Status);
+            Assert.Equal(0, await Crm.CountAsync(_api, "SELECT count(*) FROM contacts WHERE customer_id = @c AND deleted_at IS NULL", ("c", customer.Id)));
+        }
+    }
+
+    [Fact]
     public async Task Contacts_and_sites_use_the_same_tags()
     {
         var customer = await NewCustomerAsync();

@@ -8,6 +8,8 @@ namespace Appliance.IntegrationTests.Crm;
 public sealed record Answer(int Status, JsonElement Body, string? ETag, HttpResponseMessage Response)
 {
     public Guid Id => Body.GetProperty("id").GetGuid();
+
+    public override string ToString() => $"{Status} {Body}";
 }
 
 /// <summary>Shared moves of the CRM tests: requests with bodies and If-Match, and counts straight from PostgreSQL.</summary>
