@@ -29,7 +29,7 @@ public static class TicketsApi
         var view = new[] { Permissions.TicketViewAll, Permissions.TicketViewOwn };
         var group = routes.MapGroup("/api/v1/tickets").WithTags("Tickets");
         group.MapGet(string.Empty, ListTickets).WithName("ListTickets")
-            .WithSummary("List tickets (filters: status and priority as comma lists, customer_id, assigned_to (uuid, me, none), category, tag, source, sla_breached, created_after, created_before, search; fields; include=customer,assigned_to). meta.total above 1,000 may lag the data by up to 5 s.")
+            .WithSummary("List tickets (filters: status and priority as comma lists, customer_id, assigned_to (uuid, me, none), category, tag, source, sla_breached, created_after, created_before, search; fields; include=customer,assigned_to). meta.total above 1,000 may lag the data by up to 10 s (longer for totals whose count takes over 0.1 s).")
             .RequirePermission(view);
         group.MapGet("/{id:guid}", GetTicket).WithName("GetTicket").WithSummary("One ticket with its ETag (fields; include=customer,assigned_to)").RequirePermission(view);
         group.MapGet("/{number:long}", GetTicketByNumber).WithName("GetTicketByNumber").WithSummary("One ticket by its ticket number").RequirePermission(view);

@@ -10,8 +10,9 @@ namespace Appliance.Domain.Common;
 /// <c>meta.total</c> for large lists without counting a million rows per request. Stores count up to
 /// <see cref="ExactUpTo"/> matches exactly on every request (a bounded count is cheap); larger totals come from here:
 /// an exact count per query shape and parameter values, kept in process for <see cref="Lifetime"/>, or for
-/// <see cref="CostFactor"/> times as long as the count took when that is longer (a count of a million rows that takes
-/// 0.8 s is redone every 16 s at most, so counting never takes more than a twentieth of a core). A stale entry is
+/// <see cref="CostFactor"/> times as long as the count took when that is longer (a count that takes 50 ms is redone
+/// every 10 s at most, one of a million rows that takes 0.8 s every 80 s: each busy list costs at most a hundredth of
+/// a core in counting). A stale entry is
 /// served while one caller refreshes it in the background, and concurrent misses share one count. A first request
 /// whose count takes longer than <see cref="MaxWait"/> gets the lower bound its caller knows (more than
 /// <see cref="ExactUpTo"/>) and the exact total follows within that count's time. So a total above
@@ -21,9 +22,9 @@ public sealed class ListTotals(TimeProvider time)
 {
     public const int ExactUpTo = 1000;
 
-    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(10);
 
-    public const int CostFactor = 20;
+    public const int CostFactor = 100;
 
     public static readonly TimeSpan MaxWait = TimeSpan.FromMilliseconds(200);
 
