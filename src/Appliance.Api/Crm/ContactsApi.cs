@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
 using Appliance.Api.Json;
@@ -81,7 +80,7 @@ public static class ContactsApi
         return routes;
     }
 
-    public static Task<Results<Ok<ListResponse<Contact>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListCustomerContacts(
+    public static Task<Results<Ok<ListResponse<Contact>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListCustomerContacts(
         Guid customerId, HttpContext context, ContactStore store, CustomerStore customers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -92,7 +91,7 @@ public static class ContactsApi
             context, customerId, customers, query, () => store.ListAsync(filter, query.Sort, query.Page, cancellationToken), Shaper(customers), cancellationToken);
     }
 
-    public static Task<Results<Ok<ListResponse<Contact>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListContacts(
+    public static Task<Results<Ok<ListResponse<Contact>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListContacts(
         HttpContext context, ContactStore store, CustomerStore customers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -102,7 +101,7 @@ public static class ContactsApi
         return VersionedResources.ListAsync(context, query, () => store.ListAsync(filter, query.Sort, query.Page, cancellationToken), Shaper(customers), cancellationToken);
     }
 
-    public static Task<Results<Ok<Contact>, Ok<JsonObject>, JsonHttpResult<ErrorEnvelope>>> GetContact(
+    public static Task<Results<Ok<Contact>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetContact(
         Guid id, HttpContext context, ContactStore store, CustomerStore customers, CancellationToken cancellationToken) =>
         VersionedResources.GetAsync(context, store, id, "Contact", ApiJsonContext.Default.Contact, CustomerChildResources.Includes, Shaper(customers), cancellationToken);
 

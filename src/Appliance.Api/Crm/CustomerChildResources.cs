@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Appliance.Api.Http;
 using Appliance.Api.Json;
@@ -24,25 +23,13 @@ internal static class CustomerChildResources
             : null;
         return item =>
         {
-            var node = representation.Shape(item, typeInfo);
-            if (owners is not null)
-            {
-                if (owners.TryGetValue(item.CustomerId, out var owner))
-                {
-                    Representation.Embed(node, CustomerInclude, owner, ApiJsonContext.Default.Customer);
-                }
-                else
-                {
-                    node[CustomerInclude] = null;
-                }
-            }
-
-            return node;
+            var shaped = representation.Shape(item, typeInfo);
+            return owners is null ? shaped : shaped.Embed(CustomerInclude, owners.GetValueOrDefault(item.CustomerId), ApiJsonContext.Default.Customer);
         };
     };
 
     /// <summary>A list under <c>/customers/{id}/…</c>: 404 when that customer does not exist or was deleted.</summary>
-    public static async Task<Results<Ok<ListResponse<T>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListOfCustomerAsync<T>(
+    public static async Task<Results<Ok<ListResponse<T>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListOfCustomerAsync<T>(
         HttpContext context, Guid customerId, CustomerStore customers, ListQuery query, Func<Task<Paged<T>>> read, Shaper<T> shaper, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(customers);

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
 using Appliance.Api.Json;
@@ -91,7 +90,7 @@ public static class CustomersApi
         return routes;
     }
 
-    public static Task<Results<Ok<ListResponse<Customer>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListCustomers(
+    public static Task<Results<Ok<ListResponse<Customer>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListCustomers(
         HttpContext context, CustomerStore store, ContactStore contacts, SiteStore sites, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -106,7 +105,7 @@ public static class CustomersApi
         return VersionedResources.ListAsync(context, query, () => store.ListAsync(filter, query.Sort, query.Page, cancellationToken), Shaper(contacts, sites), cancellationToken);
     }
 
-    public static Task<Results<Ok<Customer>, Ok<JsonObject>, JsonHttpResult<ErrorEnvelope>>> GetCustomer(
+    public static Task<Results<Ok<Customer>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetCustomer(
         Guid id, HttpContext context, CustomerStore store, ContactStore contacts, SiteStore sites, CancellationToken cancellationToken) =>
         VersionedResources.GetAsync(context, store, id, "Customer", ApiJsonContext.Default.Customer, Includes, Shaper(contacts, sites), cancellationToken);
 
@@ -138,18 +137,18 @@ public static class CustomersApi
         var sitesByCustomer = representation.Has(SitesInclude) ? await sites.ListForCustomersAsync(ids, cancellationToken) : null;
         return customer =>
         {
-            var node = representation.Shape(customer, ApiJsonContext.Default.Customer);
+            var shaped = representation.Shape(customer, ApiJsonContext.Default.Customer);
             if (contactsByCustomer is not null)
             {
-                Representation.Embed(node, ContactsInclude, contactsByCustomer[customer.Id].ToList(), ApiJsonContext.Default.ListContact);
+                shaped.Embed(ContactsInclude, contactsByCustomer[customer.Id].ToList(), ApiJsonContext.Default.ListContact);
             }
 
             if (sitesByCustomer is not null)
             {
-                Representation.Embed(node, SitesInclude, sitesByCustomer[customer.Id].ToList(), ApiJsonContext.Default.ListSite);
+                shaped.Embed(SitesInclude, sitesByCustomer[customer.Id].ToList(), ApiJsonContext.Default.ListSite);
             }
 
-            return node;
+            return shaped;
         };
     };
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
 using Appliance.Api.Json;
@@ -70,7 +69,7 @@ public static class SitesApi
         return routes;
     }
 
-    public static Task<Results<Ok<ListResponse<Site>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListCustomerSites(
+    public static Task<Results<Ok<ListResponse<Site>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListCustomerSites(
         Guid customerId, HttpContext context, SiteStore store, CustomerStore customers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -81,7 +80,7 @@ public static class SitesApi
             context, customerId, customers, query, () => store.ListAsync(filter, query.Sort, query.Page, cancellationToken), Shaper(customers), cancellationToken);
     }
 
-    public static Task<Results<Ok<ListResponse<Site>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListSites(
+    public static Task<Results<Ok<ListResponse<Site>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListSites(
         HttpContext context, SiteStore store, CustomerStore customers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -91,7 +90,7 @@ public static class SitesApi
         return VersionedResources.ListAsync(context, query, () => store.ListAsync(filter, query.Sort, query.Page, cancellationToken), Shaper(customers), cancellationToken);
     }
 
-    public static Task<Results<Ok<Site>, Ok<JsonObject>, JsonHttpResult<ErrorEnvelope>>> GetSite(
+    public static Task<Results<Ok<Site>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetSite(
         Guid id, HttpContext context, SiteStore store, CustomerStore customers, CancellationToken cancellationToken) =>
         VersionedResources.GetAsync(context, store, id, "Site", ApiJsonContext.Default.Site, CustomerChildResources.Includes, Shaper(customers), cancellationToken);
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Appliance.Api.Http;
@@ -7,9 +7,9 @@ namespace Appliance.Api.Http;
 /// <summary>
 /// Sparse fieldsets and embedded relations (seed 002 §4.1): <c>fields=id,name</c> keeps only the named properties
 /// (<c>id</c> always stays; an unknown name is a 400 naming it), <c>include=contacts,sites</c> embeds the named relations
-/// beside them. The known field names come from the source-generated <see cref="JsonTypeInfo"/> of the resource, and a
-/// shaped item is that type serialised to a <see cref="JsonObject"/> with the other properties dropped: no reflection,
-/// and a resource type needs no code of its own to support it.
+/// beside them. Field names and property getters come from the source-generated <see cref="JsonTypeInfo"/> of the
+/// resource (<see cref="Shaped"/> writes the selected properties straight to the response): no reflection, and a
+/// resource type needs no code of its own to support it.
 /// </summary>
 public sealed class Representation
 {
@@ -78,26 +78,11 @@ public sealed class Representation
         return Parse(request.Query, typeInfo, includes, errors);
     }
 
-    /// <summary>The item with only the selected fields (all when no <c>fields</c> was given).</summary>
-    public JsonObject Shape<T>(T item, JsonTypeInfo<T> typeInfo)
+    /// <summary>The item with only the selected fields (all when no <c>fields</c> was given); relations are added with <see cref="Shaped.Embed{T}"/>.</summary>
+    public Shaped Shape<T>(T item, JsonTypeInfo<T> typeInfo)
     {
-        var node = JsonSerializer.SerializeToNode(item, typeInfo)?.AsObject() ?? throw new ArgumentNullException(nameof(item));
-        if (Fields is not null)
-        {
-            foreach (var name in node.Select(property => property.Key).Where(name => !Fields.Contains(name)).ToList())
-            {
-                node.Remove(name);
-            }
-        }
-
-        return node;
-    }
-
-    /// <summary>Adds a relation (an object or a list) under <paramref name="name"/>.</summary>
-    public static void Embed<T>(JsonObject target, string name, T value, JsonTypeInfo<T> typeInfo)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        target[name] = JsonSerializer.SerializeToNode(value, typeInfo);
+        ArgumentNullException.ThrowIfNull(item);
+        return new Shaped(item, typeInfo, Fields);
     }
 
     private static HashSet<string>? ReadList(IQueryCollection query, string name, List<ErrorDetail> errors)
@@ -120,5 +105,77 @@ public sealed class Representation
         }
 
         return items.Where(i => i.Length > 0).ToHashSet(StringComparer.Ordinal);
+    }
+}
+
+/// <summary>
+/// One item in its requested shape: the selected properties of the typed item, then the embedded relations.
+/// Written by <see cref="ShapedConverter"/> straight from the source-generated property getters (no intermediate
+/// document), in the order the type declares its properties.
+/// </summary>
+[JsonConverter(typeof(ShapedConverter))]
+public sealed class Shaped
+{
+    private readonly object _item;
+    private readonly JsonTypeInfo _typeInfo;
+    private readonly IReadOnlySet<string>? _fields;
+    private readonly List<(string Name, Action<Utf8JsonWriter> Write)> _embedded = [];
+
+    internal Shaped(object item, JsonTypeInfo typeInfo, IReadOnlySet<string>? fields)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        _item = item;
+        _typeInfo = typeInfo;
+        _fields = fields;
+    }
+
+    /// <summary>Adds a relation (an object, a list, or null) under <paramref name="name"/>.</summary>
+    public Shaped Embed<T>(string name, T value, JsonTypeInfo<T> typeInfo)
+    {
+        _embedded.Add((name, writer => JsonSerializer.Serialize(writer, value, typeInfo)));
+        return this;
+    }
+
+    internal void WriteTo(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        foreach (var property in _typeInfo.Properties)
+        {
+            if (property.Get is not { } get || (_fields is not null && !_fields.Contains(property.Name)))
+            {
+                continue;
+            }
+
+            var value = get(_item);
+            if (property.ShouldSerialize is { } should && !should(_item, value))
+            {
+                continue;
+            }
+
+            writer.WritePropertyName(property.Name);
+            JsonSerializer.Serialize(writer, value, _typeInfo.Options.GetTypeInfo(property.PropertyType));
+        }
+
+        foreach (var (name, write) in _embedded)
+        {
+            writer.WritePropertyName(name);
+            write(writer);
+        }
+
+        writer.WriteEndObject();
+    }
+}
+
+/// <summary>Writes <see cref="Shaped"/> items; they are response-only.</summary>
+public sealed class ShapedConverter : JsonConverter<Shaped>
+{
+    public override Shaped Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        throw new NotSupportedException("shaped items are written, never read");
+
+    public override void Write(Utf8JsonWriter writer, Shaped value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(value);
+        value.WriteTo(writer);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Appliance.Api.Identity;
 using Appliance.Domain.Audit;
@@ -9,7 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Appliance.Api.Http;
 
 /// <summary>Builds the shaped form of a page of items, loading what <c>include</c> asks for once for the whole page.</summary>
-public delegate Task<Func<T, JsonObject>> Shaper<T>(Representation representation, IReadOnlyList<T> items, CancellationToken cancellationToken);
+public delegate Task<Func<T, Shaped>> Shaper<T>(Representation representation, IReadOnlyList<T> items, CancellationToken cancellationToken);
 
 /// <summary>
 /// The HTTP side of a <see cref="VersionedStore{T,TData}"/>: <c>ETag</c> on every single-resource answer, <c>If-Match</c>
@@ -22,7 +21,7 @@ public static class VersionedResources
     public static AuditContext ChangeContext(HttpContext context) =>
         AuthApi.Audit(context, AuditActor.User(context.CurrentUser().Id));
 
-    public static async Task<Results<Ok<ListResponse<T>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListAsync<T>(
+    public static async Task<Results<Ok<ListResponse<T>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListAsync<T>(
         HttpContext context, ListQuery query, Func<Task<Paged<T>>> read, Shaper<T> shaper, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -46,7 +45,7 @@ public static class VersionedResources
         return shaped is null ? ApiErrors.BadQuery(context, query.Errors) : TypedResults.Ok(shaped);
     }
 
-    public static async Task<Results<Ok<T>, Ok<JsonObject>, JsonHttpResult<ErrorEnvelope>>> GetAsync<T, TData>(
+    public static async Task<Results<Ok<T>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetAsync<T, TData>(
         HttpContext context, VersionedStore<T, TData> store, Guid id, string what, JsonTypeInfo<T> typeInfo, IReadOnlyCollection<string> includes, Shaper<T> shaper, CancellationToken cancellationToken)
         where T : class, IVersioned
         where TData : class
@@ -91,10 +90,12 @@ public static class VersionedResources
         where T : class, IVersioned
         where TData : class
     {
+        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(store);
-        if (IfMatch(context) is not { } expected)
+        var (expected, error) = EntityTags.ReadIfMatch(context.Request);
+        if (expected is null)
         {
-            return MalformedIfMatch(context);
+            return MalformedIfMatch(context, error!);
         }
 
         var updated = await store.UpdateAsync(id, expected, change, ChangeContext(context), cancellationToken);
@@ -112,21 +113,17 @@ public static class VersionedResources
         where T : class, IVersioned
         where TData : class
     {
+        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(store);
-        if (IfMatch(context) is not { } expected)
+        var (expected, error) = EntityTags.ReadIfMatch(context.Request);
+        if (expected is null)
         {
-            return MalformedIfMatch(context);
+            return MalformedIfMatch(context, error!);
         }
 
         return await store.DeleteAsync(id, expected, ChangeContext(context), cancellationToken) ? TypedResults.NoContent() : ApiErrors.NotFound(context, what);
     }
 
-    private static ExpectedVersion? IfMatch(HttpContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return EntityTags.ReadIfMatch(context.Request).Expected;
-    }
-
-    private static JsonHttpResult<ErrorEnvelope> MalformedIfMatch(HttpContext context) =>
-        ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "Malformed If-Match header", [EntityTags.ReadIfMatch(context.Request).Error!]);
+    private static JsonHttpResult<ErrorEnvelope> MalformedIfMatch(HttpContext context, ErrorDetail error) =>
+        ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "Malformed If-Match header", [error]);
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Appliance.Api.Crm;
 using Appliance.Api.Health;
@@ -39,8 +38,8 @@ namespace Appliance.Api.Json;
 [JsonSerializable(typeof(CreateSiteRequest))]
 [JsonSerializable(typeof(UpdateSiteRequest))]
 [JsonSerializable(typeof(ListResponse<Site>))]
-[JsonSerializable(typeof(JsonObject))]
-[JsonSerializable(typeof(ListResponse<JsonObject>))]
+[JsonSerializable(typeof(Shaped))]
+[JsonSerializable(typeof(ListResponse<Shaped>))]
 [JsonSerializable(typeof(Ticket))]
 [JsonSerializable(typeof(ListResponse<Ticket>))]
 [JsonSerializable(typeof(TicketComment))]

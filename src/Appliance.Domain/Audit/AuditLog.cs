@@ -53,28 +53,40 @@ public sealed class AuditLog(NpgsqlDataSource dataSource)
 
     private const string Columns = "id, occurred_at, entity_type, entity_id, action, actor_type, actor_id, old_values::text, new_values::text, host(ip), user_agent, request_id";
 
+    private const string InsertSql = """
+        INSERT INTO audit_log (entity_type, entity_id, action, actor_type, actor_id, old_values, new_values, ip, user_agent, request_id)
+        VALUES (@entity_type, @entity_id, @action, @actor_type, @actor_id, @old::jsonb, @new::jsonb, @ip, @user_agent, @request_id)
+        """;
+
     public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, AuditContext context, AuditEntry entry, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(InsertSql, connection, transaction);
+        Bind(command.Parameters, context, entry);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The entry as one command of a batch, so a change, its audit row and its events go in one round trip.</summary>
+    public static NpgsqlBatchCommand Command(AuditContext context, AuditEntry entry)
+    {
+        var command = new NpgsqlBatchCommand(InsertSql);
+        Bind(command.Parameters, context, entry);
+        return command;
+    }
+
+    private static void Bind(NpgsqlParameterCollection parameters, AuditContext context, AuditEntry entry)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(entry);
-        await using var command = new NpgsqlCommand(
-            """
-            INSERT INTO audit_log (entity_type, entity_id, action, actor_type, actor_id, old_values, new_values, ip, user_agent, request_id)
-            VALUES (@entity_type, @entity_id, @action, @actor_type, @actor_id, @old::jsonb, @new::jsonb, @ip, @user_agent, @request_id)
-            """,
-            connection,
-            transaction);
-        command.Parameters.Add(new NpgsqlParameter<string>("entity_type", entry.EntityType));
-        command.Parameters.Add(new NpgsqlParameter<string?>("entity_id", NpgsqlDbType.Text) { TypedValue = entry.EntityId });
-        command.Parameters.Add(new NpgsqlParameter<string>("action", entry.Action));
-        command.Parameters.Add(new NpgsqlParameter<string>("actor_type", context.Actor.Type));
-        command.Parameters.Add(new NpgsqlParameter<string?>("actor_id", NpgsqlDbType.Text) { TypedValue = context.Actor.Id });
-        command.Parameters.Add(new NpgsqlParameter<string?>("old", NpgsqlDbType.Text) { TypedValue = entry.OldValues });
-        command.Parameters.Add(new NpgsqlParameter<string?>("new", NpgsqlDbType.Text) { TypedValue = entry.NewValues });
-        command.Parameters.Add(new NpgsqlParameter<IPAddress?>("ip", NpgsqlDbType.Inet) { TypedValue = context.Ip });
-        command.Parameters.Add(new NpgsqlParameter<string?>("user_agent", NpgsqlDbType.Text) { TypedValue = Truncate(context.UserAgent, 512) });
-        command.Parameters.Add(new NpgsqlParameter<string?>("request_id", NpgsqlDbType.Text) { TypedValue = context.RequestId });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        parameters.Add(new NpgsqlParameter<string>("entity_type", entry.EntityType));
+        parameters.Add(new NpgsqlParameter<string?>("entity_id", NpgsqlDbType.Text) { TypedValue = entry.EntityId });
+        parameters.Add(new NpgsqlParameter<string>("action", entry.Action));
+        parameters.Add(new NpgsqlParameter<string>("actor_type", context.Actor.Type));
+        parameters.Add(new NpgsqlParameter<string?>("actor_id", NpgsqlDbType.Text) { TypedValue = context.Actor.Id });
+        parameters.Add(new NpgsqlParameter<string?>("old", NpgsqlDbType.Text) { TypedValue = entry.OldValues });
+        parameters.Add(new NpgsqlParameter<string?>("new", NpgsqlDbType.Text) { TypedValue = entry.NewValues });
+        parameters.Add(new NpgsqlParameter<IPAddress?>("ip", NpgsqlDbType.Inet) { TypedValue = context.Ip });
+        parameters.Add(new NpgsqlParameter<string?>("user_agent", NpgsqlDbType.Text) { TypedValue = Truncate(context.UserAgent, 512) });
+        parameters.Add(new NpgsqlParameter<string?>("request_id", NpgsqlDbType.Text) { TypedValue = context.RequestId });
     }
 
     /// <summary>For events that are not part of a data change (login attempts, logouts).</summary>

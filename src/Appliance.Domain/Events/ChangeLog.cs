@@ -35,12 +35,27 @@ public static class ChangeLog
         CancellationToken cancellationToken)
         where T : class
     {
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var changed = Add(batch, audit, entityType, id, action, before, after, typeInfo);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        return changed;
+    }
+
+    /// <summary>
+    /// Adds the audit row and the event to <paramref name="batch"/> (which the caller runs on the transaction of the
+    /// change, with the change itself when it can, in one round trip).
+    /// </summary>
+    /// <returns>The names of the changed properties (updates only).</returns>
+    public static IReadOnlyList<string> Add<T>(NpgsqlBatch batch, AuditContext audit, string entityType, Guid id, string action, T? before, T? after, JsonTypeInfo<T> typeInfo)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(batch);
         var old = before is null ? null : JsonSerializer.SerializeToNode(before, typeInfo)!.AsObject();
         var current = after is null ? null : JsonSerializer.SerializeToNode(after, typeInfo)!.AsObject();
         var changed = old is not null && current is not null ? ChangedFields(old, current) : [];
-        await AuditLog.WriteAsync(connection, transaction, audit, new AuditEntry(entityType, id.ToString(), action, old?.ToJsonString(), current?.ToJsonString()), cancellationToken);
+        batch.BatchCommands.Add(AuditLog.Command(audit, new AuditEntry(entityType, id.ToString(), action, old?.ToJsonString(), current?.ToJsonString())));
         var payload = Payload(id, current ?? old, action == Updated ? changed : null);
-        await Outbox.WriteAsync(connection, transaction, audit, new OutboxEvent($"{entityType}.{action}", entityType, id.ToString(), payload), cancellationToken);
+        batch.BatchCommands.Add(Outbox.Command(audit, new OutboxEvent($"{entityType}.{action}", entityType, id.ToString(), payload)));
         return changed;
     }
 

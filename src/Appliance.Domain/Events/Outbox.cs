@@ -17,25 +17,37 @@ public sealed record OutboxEvent(string EventType, string AggregateType, string 
 /// </summary>
 public static class Outbox
 {
+    private const string InsertSql = """
+        INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, actor_type, actor_id, request_id)
+        VALUES (@event_type, @aggregate_type, @aggregate_id, @payload::jsonb, @actor_type, @actor_id, @request_id)
+        """;
+
     public static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AuditContext context, OutboxEvent outboxEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transaction);
+        await using var command = new NpgsqlCommand(InsertSql, connection, transaction);
+        Bind(command.Parameters, context, outboxEvent);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The event as one command of a batch run on the transaction of the change.</summary>
+    public static NpgsqlBatchCommand Command(AuditContext context, OutboxEvent outboxEvent)
+    {
+        var command = new NpgsqlBatchCommand(InsertSql);
+        Bind(command.Parameters, context, outboxEvent);
+        return command;
+    }
+
+    private static void Bind(NpgsqlParameterCollection parameters, AuditContext context, OutboxEvent outboxEvent)
+    {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(outboxEvent);
-        await using var command = new NpgsqlCommand(
-            """
-            INSERT INTO outbox_events (event_type, aggregate_type, aggregate_id, payload, actor_type, actor_id, request_id)
-            VALUES (@event_type, @aggregate_type, @aggregate_id, @payload::jsonb, @actor_type, @actor_id, @request_id)
-            """,
-            connection,
-            transaction);
-        command.Parameters.Add(new NpgsqlParameter<string>("event_type", outboxEvent.EventType));
-        command.Parameters.Add(new NpgsqlParameter<string>("aggregate_type", outboxEvent.AggregateType));
-        command.Parameters.Add(new NpgsqlParameter<string>("aggregate_id", outboxEvent.AggregateId));
-        command.Parameters.Add(new NpgsqlParameter<string>("payload", NpgsqlDbType.Text) { TypedValue = outboxEvent.Payload });
-        command.Parameters.Add(new NpgsqlParameter<string>("actor_type", context.Actor.Type));
-        command.Parameters.Add(new NpgsqlParameter<string?>("actor_id", NpgsqlDbType.Text) { TypedValue = context.Actor.Id });
-        command.Parameters.Add(new NpgsqlParameter<string?>("request_id", NpgsqlDbType.Text) { TypedValue = context.RequestId });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        parameters.Add(new NpgsqlParameter<string>("event_type", outboxEvent.EventType));
+        parameters.Add(new NpgsqlParameter<string>("aggregate_type", outboxEvent.AggregateType));
+        parameters.Add(new NpgsqlParameter<string>("aggregate_id", outboxEvent.AggregateId));
+        parameters.Add(new NpgsqlParameter<string>("payload", NpgsqlDbType.Text) { TypedValue = outboxEvent.Payload });
+        parameters.Add(new NpgsqlParameter<string>("actor_type", context.Actor.Type));
+        parameters.Add(new NpgsqlParameter<string?>("actor_id", NpgsqlDbType.Text) { TypedValue = context.Actor.Id });
+        parameters.Add(new NpgsqlParameter<string?>("request_id", NpgsqlDbType.Text) { TypedValue = context.RequestId });
     }
 }

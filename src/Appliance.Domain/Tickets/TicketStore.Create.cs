@@ -19,61 +19,67 @@ public sealed partial class TicketStore
     public async Task<Ticket> CreateAsync(ValidTicket ticket, Guid? createdBy, AuditContext audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ticket);
-        var now = time.GetUtcNow();
+        var now = Microseconds(time.GetUtcNow());
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var (policy, candidates) = await ReadCustomerAndCandidatesAsync(connection, transaction, ticket.CustomerId, ticket.Category, cancellationToken);
+        var (policy, candidates, number) = await ReadCustomerAndCandidatesAsync(connection, transaction, ticket.CustomerId, ticket.Category, cancellationToken);
         var terms = policy is { } effective ? await slaPolicies.GetAsync(effective.Id, effective.UpdatedAt, cancellationToken) : null;
         var due = TicketSla.ForNewTicket(terms, ticket.Priority, now);
         var assignee = await ChooseAssigneeAsync(connection, transaction, ticket.Category, candidates, cancellationToken);
 
-        await using var insert = new NpgsqlCommand(
-            $"""
-            INSERT INTO tickets AS t (title, description, status, priority, category, tags, customer_id, assigned_to, created_by, source,
-                                      sla_policy_id, sla_response_due, sla_resolution_due, created_at, updated_at)
-            VALUES (@title, @description, @status, @priority, @category, @tags, @customer, @assignee, @created_by, @source,
+        // Every value is known here (the number was drawn above), so the row, its audit entry and its events go to
+        // PostgreSQL in one round trip; the representation is exactly what a later read returns.
+        var created = new Ticket(
+            Guid.CreateVersion7(now), number, ticket.Title, ticket.Description, assignee is null ? TicketWorkflow.New : TicketWorkflow.Assigned,
+            ticket.Priority, ticket.Category, ticket.Tags, ticket.CustomerId, assignee, createdBy, ticket.Source, terms?.PolicyId,
+            Microseconds(due.ResponseDue), Microseconds(due.ResolutionDue), false, null, null, null, null, 0, null, 1, now, now);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var insert = new NpgsqlBatchCommand("""
+            INSERT INTO tickets (id, ticket_number, title, description, status, priority, category, tags, customer_id, assigned_to, created_by, source,
+                                 sla_policy_id, sla_response_due, sla_resolution_due, created_at, updated_at)
+            VALUES (@id, @number, @title, @description, @status, @priority, @category, @tags, @customer, @assignee, @created_by, @source,
                     @policy, @response_due, @resolution_due, @now, @now)
-            RETURNING {Columns}
-            """,
-            connection,
-            transaction);
-        insert.Parameters.Add(new NpgsqlParameter<string>("title", ticket.Title));
-        insert.Parameters.Add(new NpgsqlParameter<string>("description", ticket.Description));
-        insert.Parameters.Add(new NpgsqlParameter<string>("status", assignee is null ? TicketWorkflow.New : TicketWorkflow.Assigned));
-        insert.Parameters.Add(new NpgsqlParameter<string>("priority", ticket.Priority));
-        insert.Parameters.Add(new NpgsqlParameter<string?>("category", NpgsqlDbType.Text) { TypedValue = ticket.Category });
-        insert.Parameters.Add(new NpgsqlParameter<string[]>("tags", [.. ticket.Tags]));
-        insert.Parameters.Add(new NpgsqlParameter<Guid>("customer", ticket.CustomerId));
-        insert.Parameters.Add(new NpgsqlParameter<Guid?>("assignee", NpgsqlDbType.Uuid) { TypedValue = assignee });
-        insert.Parameters.Add(new NpgsqlParameter<Guid?>("created_by", NpgsqlDbType.Uuid) { TypedValue = createdBy });
-        insert.Parameters.Add(new NpgsqlParameter<string>("source", ticket.Source));
-        insert.Parameters.Add(new NpgsqlParameter<Guid?>("policy", NpgsqlDbType.Uuid) { TypedValue = terms?.PolicyId });
-        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("response_due", NpgsqlDbType.TimestampTz) { TypedValue = due.ResponseDue });
-        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("resolution_due", NpgsqlDbType.TimestampTz) { TypedValue = due.ResolutionDue });
-        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        Ticket created;
-        await using (var reader = await insert.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.ReadAsync(cancellationToken);
-            created = Map(reader);
-        }
-
-        await ChangeLog.RecordAsync(connection, transaction, audit, TicketEvents.Entity, created.Id, ChangeLog.Created, null, created, DomainJsonContext.Default.Ticket, cancellationToken);
+            """);
+        var p = insert.Parameters;
+        p.Add(new NpgsqlParameter<Guid>("id", created.Id));
+        p.Add(new NpgsqlParameter<long>("number", created.TicketNumber));
+        p.Add(new NpgsqlParameter<string>("title", created.Title));
+        p.Add(new NpgsqlParameter<string>("description", created.Description));
+        p.Add(new NpgsqlParameter<string>("status", created.Status));
+        p.Add(new NpgsqlParameter<string>("priority", created.Priority));
+        p.Add(new NpgsqlParameter<string?>("category", NpgsqlDbType.Text) { TypedValue = created.Category });
+        p.Add(new NpgsqlParameter<string[]>("tags", [.. created.Tags]));
+        p.Add(new NpgsqlParameter<Guid>("customer", created.CustomerId));
+        p.Add(new NpgsqlParameter<Guid?>("assignee", NpgsqlDbType.Uuid) { TypedValue = created.AssignedTo });
+        p.Add(new NpgsqlParameter<Guid?>("created_by", NpgsqlDbType.Uuid) { TypedValue = created.CreatedBy });
+        p.Add(new NpgsqlParameter<string>("source", created.Source));
+        p.Add(new NpgsqlParameter<Guid?>("policy", NpgsqlDbType.Uuid) { TypedValue = created.SlaPolicyId });
+        p.Add(new NpgsqlParameter<DateTimeOffset?>("response_due", NpgsqlDbType.TimestampTz) { TypedValue = created.SlaResponseDue });
+        p.Add(new NpgsqlParameter<DateTimeOffset?>("resolution_due", NpgsqlDbType.TimestampTz) { TypedValue = created.SlaResolutionDue });
+        p.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        batch.BatchCommands.Add(insert);
+        ChangeLog.Add(batch, audit, TicketEvents.Entity, created.Id, ChangeLog.Created, null, created, DomainJsonContext.Default.Ticket);
         if (assignee is not null)
         {
-            await TicketEvents.AssignedAsync(connection, transaction, audit, created, null, automatic: true, cancellationToken);
+            TicketEvents.Assigned(batch, audit, created, null, automatic: true);
         }
 
+        await batch.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return created;
     }
 
+    /// <summary>PostgreSQL keeps microseconds: values written are cut to them first, so what a write returns is what a read returns.</summary>
+    internal static DateTimeOffset Microseconds(DateTimeOffset value) => new(value.UtcTicks - (value.UtcTicks % 10), TimeSpan.Zero);
+
+    internal static DateTimeOffset? Microseconds(DateTimeOffset? value) => value is { } v ? Microseconds(v) : null;
+
     /// <summary>
     /// One round trip: the customer must be live (its row is key-share locked so it cannot be deleted under the new
     /// ticket) and brings its effective SLA policy (its own, else the default) with the policy's version stamp; then the
-    /// active technicians skilled in the category with their open-ticket counts.
+    /// active technicians skilled in the category with their open-ticket counts; and the next ticket number.
     /// </summary>
-    private static async Task<((Guid Id, DateTimeOffset UpdatedAt)? Policy, List<(AssignmentCandidate Candidate, bool HasLoadRow)> Candidates)> ReadCustomerAndCandidatesAsync(
+    private static async Task<((Guid Id, DateTimeOffset UpdatedAt)? Policy, List<(AssignmentCandidate Candidate, bool HasLoadRow)> Candidates, long Number)> ReadCustomerAndCandidatesAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid customerId, string? category, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection, transaction);
@@ -97,6 +103,9 @@ public sealed partial class TicketStore
             batch.BatchCommands.Add(skilled);
         }
 
+        // Drawn even when the create fails later: a number is never handed out twice, gaps are fine.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT nextval('ticket_number_seq')"));
+
         var candidates = new List<(AssignmentCandidate, bool)>();
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -115,7 +124,9 @@ public sealed partial class TicketStore
             }
         }
 
-        return (policy, candidates);
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (policy, candidates, reader.GetInt64(0));
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ public sealed partial class TicketStore
             throw new DomainValidationException([new FieldError("into", "A ticket cannot be merged into itself")]);
         }
 
-        var now = time.GetUtcNow();
+        var now = Microseconds(time.GetUtcNow());
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
@@ -75,40 +75,34 @@ public sealed partial class TicketStore
             SlaPausedSince = null,
             MergedInto = survivor.Id,
         };
+        await using var batch = new NpgsqlBatch(connection, transaction);
         if (merged.Status == TicketWorkflow.WaitingCustomer)
         {
-            await ResumeAsync(connection, transaction, merged.Id, now, cancellationToken);
+            batch.BatchCommands.Add(ResumeCommand(merged.Id, now));
         }
 
-        var after = await WriteAsync(connection, transaction, closed, merged.Version, now, cancellationToken)
-            ?? throw new PreconditionFailedException(TicketEvents.Entity, merged.Version);
+        var after = AddUpdate(batch, closed, merged.Version, now);
 
         // The survivor's content changed (comments, time, watchers): a new version, so cached copies are revalidated.
-        var survivorAfter = await WriteAsync(connection, transaction, survivor, survivor.Version, now, cancellationToken)
-            ?? throw new PreconditionFailedException(TicketEvents.Entity, survivor.Version);
-
-        var movedJson = AuditJson.Write(json =>
+        var survivorAfter = AddUpdate(batch, survivor, survivor.Version, now);
+        ChangeLog.Add(batch, audit, TicketEvents.Entity, merged.Id, ChangeLog.Updated, merged, after, DomainJsonContext.Default.Ticket);
+        TicketEvents.Audit(batch, audit, merged.Id, "merged", null, AuditJson.Write(json =>
         {
             json.WriteString("merged_into", survivor.Id);
-            json.WriteNumber("moved_comments", moved.Comments);
-            json.WriteNumber("moved_time_entries", moved.TimeEntries);
-            json.WriteNumber("moved_watchers", moved.Watchers);
-        });
-        await ChangeLog.RecordAsync(connection, transaction, audit, TicketEvents.Entity, merged.Id, ChangeLog.Updated, merged, after, DomainJsonContext.Default.Ticket, cancellationToken);
-        await TicketEvents.AuditAsync(connection, transaction, audit, merged.Id, "merged", null, movedJson, cancellationToken);
-        await TicketEvents.AuditAsync(connection, transaction, audit, survivor.Id, "merge_received", null, AuditJson.Write(json =>
+            TicketEvents.WriteCounts(json, moved);
+        }));
+        TicketEvents.Audit(batch, audit, survivor.Id, "merge_received", null, AuditJson.Write(json =>
         {
             json.WriteString("merged_from", merged.Id);
-            json.WriteNumber("moved_comments", moved.Comments);
-            json.WriteNumber("moved_time_entries", moved.TimeEntries);
-            json.WriteNumber("moved_watchers", moved.Watchers);
-        }), cancellationToken);
-        await TicketEvents.MergedAsync(connection, transaction, audit, after, survivorAfter, moved, cancellationToken);
+            TicketEvents.WriteCounts(json, moved);
+        }));
+        TicketEvents.Merged(batch, audit, after, survivorAfter, moved);
         if (merged.Status != after.Status)
         {
-            await TicketEvents.StatusChangedAsync(connection, transaction, audit, after, merged.Status, cancellationToken);
+            TicketEvents.StatusChanged(batch, audit, after, merged.Status);
         }
 
+        await ExecuteAsync(batch, merged.Version, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new TicketMergeResult(TicketWriteStatus.Done, after, survivorAfter, moved);
     }

@@ -73,7 +73,7 @@ public sealed partial class TicketStore
         ArgumentNullException.ThrowIfNull(expected);
         ArgumentNullException.ThrowIfNull(changes);
         ArgumentNullException.ThrowIfNull(actor);
-        var now = time.GetUtcNow();
+        var now = Microseconds(time.GetUtcNow());
         await using var work = await BeginAsync(id, actor, cancellationToken);
         if (work.Ticket is not { } before)
         {
@@ -131,11 +131,12 @@ public sealed partial class TicketStore
             return TicketWriteResult.Done(before);
         }
 
-        after = await ApplySlaAsync(connection, transaction, before, after, now, cancellationToken);
-        var updated = await WriteAsync(connection, transaction, after, before.Version, now, cancellationToken)
-            ?? throw new PreconditionFailedException(TicketEvents.Entity, before.Version);
-        await ChangeLog.RecordAsync(connection, transaction, audit, TicketEvents.Entity, id, ChangeLog.Updated, before, updated, DomainJsonContext.Default.Ticket, cancellationToken);
-        await WriteChangeEventsAsync(connection, transaction, audit, before, updated, cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        after = await ApplySlaAsync(batch, before, after, work.Pauses, now, cancellationToken);
+        var updated = AddUpdate(batch, after, before.Version, now);
+        ChangeLog.Add(batch, audit, TicketEvents.Entity, id, ChangeLog.Updated, before, updated, DomainJsonContext.Default.Ticket);
+        AddChangeEvents(batch, audit, before, updated);
+        await ExecuteAsync(batch, before.Version, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TicketWriteResult.Done(updated);
     }
@@ -145,7 +146,7 @@ public sealed partial class TicketStore
     {
         ArgumentNullException.ThrowIfNull(expected);
         ArgumentNullException.ThrowIfNull(actor);
-        var now = time.GetUtcNow();
+        var now = Microseconds(time.GetUtcNow());
         await using var work = await BeginAsync(id, actor, cancellationToken);
         if (work.Ticket is not { } before)
         {
@@ -160,25 +161,15 @@ public sealed partial class TicketStore
         }
 
         expected.Check(TicketEvents.Entity, before.Version);
-        await using (var delete = new NpgsqlCommand(
-            """
-            UPDATE tickets SET deleted_at = @now, deleted_by = @actor, version = version + 1, updated_at = @now
-             WHERE id = @id AND version = @version AND deleted_at IS NULL
-            """,
-            connection,
-            transaction))
-        {
-            delete.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
-            delete.Parameters.Add(new NpgsqlParameter<int>("version", before.Version));
-            delete.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-            delete.Parameters.Add(new NpgsqlParameter<Guid>("actor", actor.Id));
-            if (await delete.ExecuteNonQueryAsync(cancellationToken) != 1)
-            {
-                throw new PreconditionFailedException(TicketEvents.Entity, before.Version);
-            }
-        }
-
-        await ChangeLog.RecordAsync(connection, transaction, audit, TicketEvents.Entity, id, ChangeLog.Deleted, before, null, DomainJsonContext.Default.Ticket, cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var delete = new NpgsqlBatchCommand("UPDATE tickets SET deleted_at = @now, deleted_by = @actor, version = version + 1, updated_at = @now WHERE id = @id AND version = @version AND deleted_at IS NULL");
+        delete.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
+        delete.Parameters.Add(new NpgsqlParameter<int>("version", before.Version));
+        delete.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        delete.Parameters.Add(new NpgsqlParameter<Guid>("actor", actor.Id));
+        batch.BatchCommands.Add(delete);
+        ChangeLog.Add(batch, audit, TicketEvents.Entity, id, ChangeLog.Deleted, before, null, DomainJsonContext.Default.Ticket);
+        await ExecuteAsync(batch, before.Version, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return TicketWriteStatus.Done;
     }
@@ -197,11 +188,23 @@ public sealed partial class TicketStore
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using var select = new NpgsqlCommand($"SELECT {Columns} FROM tickets t WHERE t.id = @id AND t.deleted_at IS NULL FOR {mode}", connection, transaction);
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            var select = new NpgsqlBatchCommand($"SELECT {Columns} FROM tickets t WHERE t.id = @id AND t.deleted_at IS NULL FOR {mode}");
             select.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            var pauses = new NpgsqlBatchCommand("SELECT paused_at, resumed_at FROM ticket_sla_pauses WHERE ticket_id = @id ORDER BY paused_at");
+            pauses.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
+            batch.BatchCommands.Add(select);
+            batch.BatchCommands.Add(pauses);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
             var ticket = await reader.ReadAsync(cancellationToken) ? Map(reader) : null;
-            return new TicketWork(connection, transaction, ticket is not null && TicketAccess.CanView(actor, ticket.CustomerId) ? ticket : null);
+            await reader.NextResultAsync(cancellationToken);
+            var history = new List<SlaPause>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                history.Add(new SlaPause(reader.GetFieldValue<DateTimeOffset>(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1)));
+            }
+
+            return new TicketWork(connection, transaction, ticket is not null && TicketAccess.CanView(actor, ticket.CustomerId) ? ticket : null, history);
         }
         catch
         {
@@ -211,13 +214,16 @@ public sealed partial class TicketStore
     }
 
     /// <summary>A transaction holding a lock on one ticket; disposing it rolls back what was not committed.</summary>
-    private sealed class TicketWork(NpgsqlConnection connection, NpgsqlTransaction transaction, Ticket? ticket) : IAsyncDisposable
+    private sealed class TicketWork(NpgsqlConnection connection, NpgsqlTransaction transaction, Ticket? ticket, IReadOnlyList<SlaPause> pauses) : IAsyncDisposable
     {
         public NpgsqlConnection Connection => connection;
 
         public NpgsqlTransaction Transaction => transaction;
 
         public Ticket? Ticket => ticket;
+
+        /// <summary>The ticket's SLA pauses, oldest first.</summary>
+        public IReadOnlyList<SlaPause> Pauses => pauses;
 
         public async ValueTask DisposeAsync()
         {
@@ -246,22 +252,28 @@ public sealed partial class TicketStore
         }
     }
 
-    /// <summary>Opens or closes the SLA pause and recomputes the due dates when the change affects the clocks.</summary>
-    private async Task<Ticket> ApplySlaAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Ticket before, Ticket after, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens or closes the SLA pause (adding the write to <paramref name="batch"/>) and recomputes the due dates when
+    /// the change moves the clocks: a priority change, waiting for the customer or not, resolving or reopening.
+    /// </summary>
+    private async Task<Ticket> ApplySlaAsync(NpgsqlBatch batch, Ticket before, Ticket after, IReadOnlyList<SlaPause> pauses, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var wasWaiting = before.Status == TicketWorkflow.WaitingCustomer;
         var isWaiting = after.Status == TicketWorkflow.WaitingCustomer;
+        var history = pauses.ToList();
         if (!wasWaiting && isWaiting)
         {
-            await using var pause = new NpgsqlCommand("INSERT INTO ticket_sla_pauses (ticket_id, paused_at) VALUES (@id, @now)", connection, transaction);
+            var pause = new NpgsqlBatchCommand("INSERT INTO ticket_sla_pauses (ticket_id, paused_at) VALUES (@id, @now)");
             pause.Parameters.Add(new NpgsqlParameter<Guid>("id", before.Id));
             pause.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-            await pause.ExecuteNonQueryAsync(cancellationToken);
+            batch.BatchCommands.Add(pause);
+            history.Add(new SlaPause(now, null));
             after = after with { SlaPausedSince = now };
         }
         else if (wasWaiting && !isWaiting)
         {
-            await ResumeAsync(connection, transaction, before.Id, now, cancellationToken);
+            batch.BatchCommands.Add(ResumeCommand(before.Id, now));
+            history = [.. history.Select(p => p.To is null ? p with { To = now > p.From ? now : p.From } : p)];
             after = after with { SlaPausedSince = null };
         }
 
@@ -272,49 +284,34 @@ public sealed partial class TicketStore
         }
 
         var terms = await slaPolicies.ByIdAsync(policyId, cancellationToken);
-        var pauses = await PausesAsync(connection, transaction, before.Id, cancellationToken);
-        var due = TicketSla.Recompute(terms, after, pauses, now);
-        return after with { SlaResponseDue = due.ResponseDue, SlaResolutionDue = due.ResolutionDue, SlaBreached = due.Breached };
+        var due = TicketSla.Recompute(terms, after, history, now);
+        return after with { SlaResponseDue = Microseconds(due.ResponseDue), SlaResolutionDue = Microseconds(due.ResolutionDue), SlaBreached = due.Breached };
     }
 
-    private static async Task ResumeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid ticketId, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Ends the ticket's open SLA pause.</summary>
+    private static NpgsqlBatchCommand ResumeCommand(Guid ticketId, DateTimeOffset now)
     {
-        await using var resume = new NpgsqlCommand("UPDATE ticket_sla_pauses SET resumed_at = greatest(@now, paused_at) WHERE ticket_id = @id AND resumed_at IS NULL", connection, transaction);
+        var resume = new NpgsqlBatchCommand("UPDATE ticket_sla_pauses SET resumed_at = greatest(@now, paused_at) WHERE ticket_id = @id AND resumed_at IS NULL");
         resume.Parameters.Add(new NpgsqlParameter<Guid>("id", ticketId));
         resume.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        await resume.ExecuteNonQueryAsync(cancellationToken);
+        return resume;
     }
 
-    private static async Task<List<SlaPause>> PausesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid ticketId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds the write of every mutable column of <paramref name="ticket"/>, if the row is still at
+    /// <paramref name="version"/>, and returns the ticket as it will be stored (next version, updated now).
+    /// </summary>
+    private static Ticket AddUpdate(NpgsqlBatch batch, Ticket ticket, int version, DateTimeOffset now)
     {
-        await using var command = new NpgsqlCommand("SELECT paused_at, resumed_at FROM ticket_sla_pauses WHERE ticket_id = @id ORDER BY paused_at", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<Guid>("id", ticketId));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var pauses = new List<SlaPause>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            pauses.Add(new SlaPause(reader.GetFieldValue<DateTimeOffset>(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1)));
-        }
-
-        return pauses;
-    }
-
-    /// <summary>Writes every mutable column of <paramref name="ticket"/> if the row is still at <paramref name="version"/>.</summary>
-    private static async Task<Ticket?> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Ticket ticket, int version, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var update = new NpgsqlCommand(
-            $"""
-            UPDATE tickets AS t SET
+        var update = new NpgsqlBatchCommand("""
+            UPDATE tickets SET
                 title = @title, description = @description, priority = @priority, category = @category, tags = @tags,
                 status = @status, assigned_to = @assignee, resolved_at = @resolved_at, closed_at = @closed_at,
                 reopen_count = @reopen_count, merged_into = @merged_into, sla_paused_since = @paused_since,
                 sla_response_due = @response_due, sla_resolution_due = @resolution_due, sla_breached = @breached,
-                version = t.version + 1, updated_at = @now
-             WHERE t.id = @id AND t.version = @version AND t.deleted_at IS NULL
-            RETURNING {Columns}
-            """,
-            connection,
-            transaction);
+                version = version + 1, updated_at = @now
+             WHERE id = @id AND version = @version AND deleted_at IS NULL
+            """);
         var p = update.Parameters;
         p.Add(new NpgsqlParameter<Guid>("id", ticket.Id));
         p.Add(new NpgsqlParameter<int>("version", version));
@@ -334,25 +331,38 @@ public sealed partial class TicketStore
         p.Add(new NpgsqlParameter<DateTimeOffset?>("response_due", NpgsqlDbType.TimestampTz) { TypedValue = ticket.SlaResponseDue });
         p.Add(new NpgsqlParameter<DateTimeOffset?>("resolution_due", NpgsqlDbType.TimestampTz) { TypedValue = ticket.SlaResolutionDue });
         p.Add(new NpgsqlParameter<bool>("breached", ticket.SlaBreached));
-        await using var reader = await update.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? Map(reader) : null;
+        batch.BatchCommands.Add(update);
+        return ticket with { Version = version + 1, UpdatedAt = now };
     }
 
-    private static async Task WriteChangeEventsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AuditContext audit, Ticket before, Ticket after, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the change's batch; every UPDATE of a ticket in it must have hit its row at the expected version, or the
+    /// whole transaction is abandoned as a lost update.
+    /// </summary>
+    private static async Task ExecuteAsync(NpgsqlBatch batch, int expectedVersion, CancellationToken cancellationToken)
+    {
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        if (batch.BatchCommands.Cast<NpgsqlBatchCommand>().Any(c => c.CommandText.StartsWith("UPDATE tickets ", StringComparison.Ordinal) && c.RecordsAffected != 1))
+        {
+            throw new PreconditionFailedException(TicketEvents.Entity, expectedVersion);
+        }
+    }
+
+    private static void AddChangeEvents(NpgsqlBatch batch, AuditContext audit, Ticket before, Ticket after)
     {
         if (before.Status != after.Status)
         {
-            await TicketEvents.StatusChangedAsync(connection, transaction, audit, after, before.Status, cancellationToken);
+            TicketEvents.StatusChanged(batch, audit, after, before.Status);
         }
 
         if (before.AssignedTo != after.AssignedTo)
         {
-            await TicketEvents.AssignedAsync(connection, transaction, audit, after, before.AssignedTo, automatic: false, cancellationToken);
+            TicketEvents.Assigned(batch, audit, after, before.AssignedTo, automatic: false);
         }
 
         if (before.Priority != after.Priority)
         {
-            await TicketEvents.PriorityChangedAsync(connection, transaction, audit, after, before.Priority, cancellationToken);
+            TicketEvents.PriorityChanged(batch, audit, after, before.Priority);
         }
     }
 }

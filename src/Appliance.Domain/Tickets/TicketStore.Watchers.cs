@@ -78,8 +78,10 @@ public sealed partial class TicketStore
         if (changed)
         {
             var values = AuditJson.Write(json => json.WriteString("user_id", userId));
-            await TicketEvents.AuditAsync(connection, transaction, audit, ticket.Id, add ? "watcher_added" : "watcher_removed", add ? null : values, add ? values : null, cancellationToken);
-            await TicketEvents.WatcherAsync(connection, transaction, audit, ticket, userId, add, cancellationToken);
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            TicketEvents.Audit(batch, audit, ticket.Id, add ? "watcher_added" : "watcher_removed", add ? null : values, add ? values : null);
+            TicketEvents.Watcher(batch, audit, ticket, userId, add);
+            await batch.ExecuteNonQueryAsync(cancellationToken);
         }
 
         var watcher = add ? await ReadWatcherAsync(connection, transaction, ticketId, userId, cancellationToken) : null;

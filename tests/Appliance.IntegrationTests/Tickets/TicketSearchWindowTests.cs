@@ -1,0 +1,76 @@
+using Appliance.Domain.Tickets;
+
+namespace Appliance.IntegrationTests.Tickets;
+
+/// <summary>
+/// Search over more rows than it reads one by one: a frequent word fills the window from the newest tickets, a rare
+/// old one is found through the GIN index, and totals above the exact-count bound come from the cache.
+/// </summary>
+public sealed class TicketSearchWindowTests(TicketSearchWindowFixture fixture) : IClassFixture<TicketSearchWindowFixture>
+{
+    private readonly TicketTestKit _kit = fixture.Kit;
+
+    [Fact]
+    public async Task A_frequent_word_answers_the_newest_matches_up_to_the_window()
+    {
+        var body = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=Routinewartung&limit=100&sort=-created_at");
+        Assert.Equal(TicketStore.SearchWindow, body.GetProperty("meta").GetProperty("total").GetInt64());
+        var numbers = body.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("title").GetString()).ToList();
+        Assert.Equal(Enumerable.Range(1, TicketStore.SearchWindow).Select(i => $"Routinewartung Server {i}"), numbers);
+    }
+
+    [Fact]
+    public async Task A_rare_word_in_an_old_ticket_is_found_beyond_the_newest_rows()
+    {
+        var body = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=Seltenheitswert");
+        var hit = Assert.Single(body.GetProperty("data").EnumerateArray());
+        Assert.Equal("Alte Seltenheitswert Anfrage", hit.GetProperty("title").GetString());
+        var inComment = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=Kommentarfund");
+        Assert.Equal("Alte Seltenheitswert Anfrage", Assert.Single(inComment.GetProperty("data").EnumerateArray()).GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task Totals_above_the_exact_bound_are_the_full_count()
+    {
+        var body = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?limit=10");
+        var expected = await _kit.CountAsync("SELECT count(*) FROM tickets WHERE deleted_at IS NULL");
+        Assert.True(expected > 10_000);
+        var total = body.GetProperty("meta").GetProperty("total").GetInt64();
+        // The first request may answer the lower bound while the count runs; the exact total follows shortly.
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(10);
+        while (total != expected)
+        {
+            Assert.Equal(1001, total);
+            Assert.True(DateTimeOffset.UtcNow < deadline, "the exact total did not arrive");
+            await Task.Delay(100);
+            total = (await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?limit=10")).GetProperty("meta").GetProperty("total").GetInt64();
+        }
+    }
+}
+
+/// <summary>10,100 routine tickets, the newest first by number, and one old ticket with a rare word and a comment.</summary>
+public sealed class TicketSearchWindowFixture : IAsyncLifetime
+{
+    public TicketTestKit Kit { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Kit = await TicketTestKit.StartAsync();
+        var customer = await Kit.CustomerAsync("Hotel Braun");
+        await Kit.ExecuteAsync(
+            """
+            INSERT INTO tickets (title, description, customer_id, created_at, updated_at)
+            SELECT 'Routinewartung Server ' || g, 'Monatliche Prüfung der Sicherung', @c, now() - make_interval(mins => g), now()
+              FROM generate_series(1, 10100) AS g;
+            WITH old AS (
+                INSERT INTO tickets (title, description, customer_id, created_at, updated_at)
+                VALUES ('Alte Seltenheitswert Anfrage', 'Ein einziges Mal vorgekommen', @c, now() - interval '400 days', now())
+                RETURNING id)
+            INSERT INTO ticket_comments (ticket_id, body, created_at) SELECT id, '<p>Kommentarfund im Archiv</p>', now() - interval '399 days' FROM old;
+            ANALYZE tickets;
+            """,
+            ("c", customer));
+    }
+
+    public async Task DisposeAsync() => await Kit.DisposeAsync();
+}
