@@ -91,10 +91,12 @@ public static class VersionedResources
         where T : class, IVersioned
         where TData : class
     {
+        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(store);
-        if (IfMatch(context) is not { } expected)
+        var (expected, error) = EntityTags.ReadIfMatch(context.Request);
+        if (expected is null)
         {
-            return MalformedIfMatch(context);
+            return MalformedIfMatch(context, error!);
         }
 
         var updated = await store.UpdateAsync(id, expected, change, ChangeContext(context), cancellationToken);
@@ -112,21 +114,17 @@ public static class VersionedResources
         where T : class, IVersioned
         where TData : class
     {
+        ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(store);
-        if (IfMatch(context) is not { } expected)
+        var (expected, error) = EntityTags.ReadIfMatch(context.Request);
+        if (expected is null)
         {
-            return MalformedIfMatch(context);
+            return MalformedIfMatch(context, error!);
         }
 
         return await store.DeleteAsync(id, expected, ChangeContext(context), cancellationToken) ? TypedResults.NoContent() : ApiErrors.NotFound(context, what);
     }
 
-    private static ExpectedVersion? IfMatch(HttpContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return EntityTags.ReadIfMatch(context.Request).Expected;
-    }
-
-    private static JsonHttpResult<ErrorEnvelope> MalformedIfMatch(HttpContext context) =>
-        ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "Malformed If-Match header", [EntityTags.ReadIfMatch(context.Request).Error!]);
+    private static JsonHttpResult<ErrorEnvelope> MalformedIfMatch(HttpContext context, ErrorDetail error) =>
+        ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "Malformed If-Match header", [error]);
 }
