@@ -209,7 +209,9 @@ main() {
     return 0
   fi
   write_file 0640 "$OUTPUT" <"$tmp"
-  is_dry_run || log "wrote $OUTPUT${CHECK:+ (haproxy -c: valid)}"
+  local checked=''
+  ((CHECK == 0)) || checked=' (haproxy -c: valid)'
+  is_dry_run || log "wrote $OUTPUT$checked"
 }
 
 main "$@"

@@ -8,7 +8,9 @@
 #   - primary: role `appliance` and database `appliance` (owner), role `replicator` (REPLICATION),
 #     physical replication slot replica1 — created if missing, passwords (re)set from the keys
 #   - --replica: an empty/fresh cluster is replaced by pg_basebackup from the primary
-#     (-R -X stream -S replica1), i.e. a hot standby following the primary
+#     (-R -X stream -S replica1, fast checkpoint), i.e. a hot standby following the primary; its
+#     replication password stays in /var/lib/postgresql/.pgpass-replication (0600 postgres), which
+#     primary_conninfo names, so it reconnects after restarts
 # Database and replication passwords live in /etc/appliance/keys (0600 root), taken from
 # --secrets DIR on the first run (the value the API and worker use) or generated; never
 # overwritten. The service is restarted only when a config file changed.
@@ -27,6 +29,8 @@ trap 'on_err "$?" "$LINENO"' ERR
 
 PG_VERSION=15
 CONF_DIR=/etc/postgresql/$PG_VERSION/main
+# The replica's password for the replication connection (0600 postgres), read by its walreceiver.
+REPLICA_PASSFILE=/var/lib/postgresql/.pgpass-replication
 DATA_DIR=/var/lib/postgresql/$PG_VERSION/main
 
 provision_parse_args "$@"
@@ -83,13 +87,16 @@ if ((REPLICA)); then
     log "replica already follows the primary ($DATA_DIR/standby.signal present)"
   else
     log "replacing the local cluster with a base backup of $PRIMARY_IP (slot replica1)"
+    # The standby's walreceiver reconnects with this file after every restart of either server
+    # (-R writes its path into primary_conninfo): it must outlive provisioning.
     printf '%s:5432:replication:replicator:%s\n' "$PRIMARY_IP" "$(_read_secret /etc/appliance/keys/replication-password)" |
-      write_file 0600 "$work/pgpass"
-    is_dry_run || chown postgres:postgres "$work/pgpass"
+      write_file 0600 "$REPLICA_PASSFILE"
+    is_dry_run || chown postgres:postgres "$REPLICA_PASSFILE"
     run systemctl stop "postgresql@$PG_VERSION-main.service"
     run find "$DATA_DIR" -mindepth 1 -delete
-    run runuser -u postgres -- env PGPASSFILE="$work/pgpass" pg_basebackup -h "$PRIMARY_IP" -U replicator \
-      -D "$DATA_DIR" -X stream -S replica1 -R
+    # --checkpoint=fast: the default spread checkpoint keeps an idle primary busy for minutes first.
+    run runuser -u postgres -- env PGPASSFILE="$REPLICA_PASSFILE" pg_basebackup -h "$PRIMARY_IP" -U replicator \
+      -D "$DATA_DIR" -X stream -S replica1 -R --checkpoint=fast
   fi
   run systemctl enable "postgresql@$PG_VERSION-main.service"
   if ((FILES_CHANGED)); then run systemctl restart "postgresql@$PG_VERSION-main.service"; else run systemctl start "postgresql@$PG_VERSION-main.service"; fi

@@ -111,6 +111,8 @@ provision() {
   # The shared secrets leave the container whatever happened; the role keeps its own copies.
   run pct exec "$ctid" -- rm -rf "$REMOTE_SRC/secrets" /root/appliance-src.tar
   ((rc == 0)) || die "provisioning of CT $ctid ($role) failed (exit $rc)"
+  # Only the api and worker roles create /var/lib/appliance themselves.
+  run pct exec "$ctid" -- mkdir -p "${STAMP%/*}"
   run pct exec "$ctid" -- touch "$STAMP"
 }
 

@@ -6,13 +6,15 @@
 #   1. pre-checks: binaries present and executable; API (every appliance-api-* container, so
 #      scaled-out ones too), worker, PostgreSQL primary and HAProxy containers exist and run
 #   2. if every container already runs these exact binaries (sha256): nothing to do
-#   3. snapshot deploy-<UTC time> of the API, worker and PostgreSQL containers
+#   3. snapshot deploy-<UTC time> of the API, worker and PostgreSQL containers (the replica, if
+#      there is one, just before the primary, so that a rollback leaves it behind, not ahead)
 #   4. stop the services, 5. install the binaries (push to *.new, then an atomic mv)
 #   6. migrate (appliance-migrate.service on the first API container), 7. start the services
 #   8. health check: up to --tries (30) rounds, --interval (2 s) apart, until every API answers
 #      /health on port 3000 and the worker is active
 #   9. smoke test: /health through HAProxy, then --smoke SCRIPT (run here with HAProxy's IP)
-#  10. any failure from 5 on: roll every snapshotted container back to the snapshot and start it;
+#  10. any failure from 5 on: stop every snapshotted container, then roll each back to the snapshot
+#      and start it, the primary first;
 #      success: delete deploy-* snapshots beyond the newest --keep (3) per container
 # --dry-run prints the pct commands (and checks) a real run would execute.
 #
@@ -77,11 +79,19 @@ done < <(pct_list_names)
 ((${#API_CTS[@]})) || die "pre-check: no appliance-api-* container found (pct list)" 2
 WORKER_CT=$(topology_get worker ctid)
 PG_CT=$(topology_get postgres ctid)
+REPLICA_CT=$(topology_get postgres-replica ctid)
 HAPROXY_CT=$(topology_get haproxy ctid)
 for ct in "${API_CTS[@]}" "$WORKER_CT" "$PG_CT" "$HAPROXY_CT"; do
   ct_running "$ct" || die "pre-check: CT $ct is not running" 2
 done
-SNAP_CTS=("${API_CTS[@]}" "$WORKER_CT" "$PG_CT")
+# The PostgreSQL replica goes with the primary, snapshotted just before it: its snapshot then holds
+# no WAL the primary's lacks, so after a rollback it follows the primary again instead of having
+# replayed WAL the rolled-back primary never wrote (a silently diverged standby).
+SNAP_CTS=("${API_CTS[@]}" "$WORKER_CT")
+if ct_exists "$REPLICA_CT"; then
+  SNAP_CTS+=("$REPLICA_CT")
+fi
+SNAP_CTS+=("$PG_CT")
 log "pre-checks passed: api ${API_CTS[*]}, worker $WORKER_CT, postgres $PG_CT, haproxy $HAPROXY_CT"
 
 # --- 2. anything to do? -----------------------------------------------------------------------
@@ -107,10 +117,16 @@ for ct in "${SNAP_CTS[@]}"; do
 done
 
 rollback() {
-  local ct failed=0
+  local ct i failed=0
   log "rolling back CT ${SNAP_CTS[*]} to $SNAP"
+  # Everything stops before anything is rolled back, and the containers come back in reverse order
+  # (the primary first): a replica restarted earlier would stream WAL from the not yet rolled back
+  # primary and end up ahead of it.
   for ct in "${SNAP_CTS[@]}"; do
     run pct stop "$ct" || true
+  done
+  for ((i = ${#SNAP_CTS[@]} - 1; i >= 0; i--)); do
+    ct=${SNAP_CTS[i]}
     run pct rollback "$ct" "$SNAP" || { failed=1; log "ERROR: rollback of CT $ct failed"; continue; }
     run pct start "$ct" || { failed=1; log "ERROR: CT $ct did not start after the rollback"; }
   done

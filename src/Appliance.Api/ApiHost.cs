@@ -6,6 +6,7 @@ using Appliance.Api.Json;
 using Appliance.Api.Sla;
 using Appliance.Api.Tickets;
 using Appliance.Domain.Audit;
+using Appliance.Domain.Common;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
 using Appliance.Domain.Sla;
@@ -14,6 +15,7 @@ using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
 using Appliance.Platform.Hosting;
 using Appliance.Platform.Redis;
+using Appliance.Platform.Security;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.HttpOverrides;
 
@@ -42,9 +44,11 @@ public static class ApiHost
         var settings = ApplianceSettings.Load(builder.Configuration);
         var identity = IdentitySettings.Load(builder.Configuration);
         var signingKeys = SigningKeyRing.Load(identity.KeyDirectory);
+        var security = SecuritySettings.Load(builder.Configuration);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(identity);
         builder.Services.AddSingleton(signingKeys);
+        builder.Services.AddSingleton(new FieldEncryption(security.FieldEncryptionKey.Span));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(LoadRateLimits(builder.Configuration));
 
@@ -87,9 +91,18 @@ public static class ApiHost
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddSingleton<RefreshTokenStore>();
         builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddSingleton<MfaStore>();
+        builder.Services.AddSingleton<RolePolicyStore>();
+        builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<MfaChallenges>();
+        builder.Services.AddSingleton<MfaVerifier>();
+        builder.Services.AddSingleton<SessionIssuer>();
+        builder.Services.AddSingleton<ApiKeyAuthenticator>();
         builder.Services.AddSingleton<CustomerStore>();
         builder.Services.AddSingleton<ContactStore>();
         builder.Services.AddSingleton<SiteStore>();
+        builder.Services.AddSingleton<ListTotals>();
+        builder.Services.AddSingleton<ISlaPolicySource, SlaPolicySource>();
         builder.Services.AddSingleton<TicketStore>();
         builder.Services.AddSingleton<CommentStore>();
         builder.Services.AddSingleton<TimeEntryStore>();
@@ -160,9 +173,10 @@ public static class ApiHost
 
         app.UseRouting();
         var tokens = app.Services.GetRequiredService<TokenService>();
+        var apiKeys = app.Services.GetRequiredService<ApiKeyAuthenticator>();
         var redis = app.Services.GetRequiredService<IRedisClient>();
         var authLogger = app.Services.GetRequiredService<ILogger<AuthenticationMiddleware>>();
-        app.Use(next => new AuthenticationMiddleware(next, tokens, redis, authLogger).InvokeAsync);
+        app.Use(next => new AuthenticationMiddleware(next, tokens, apiKeys, redis, authLogger).InvokeAsync);
         var limiter = new RedisRateLimiter(redis);
         var rateLimits = app.Services.GetRequiredService<RateLimitSettings>();
         var time = app.Services.GetRequiredService<TimeProvider>();
@@ -175,7 +189,9 @@ public static class ApiHost
         app.MapHealthApi();
         app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymousAccess();
         app.MapAuthApi();
+        app.MapMfaApi();
         app.MapUsersApi();
+        app.MapApiKeysApi();
         app.MapAuditApi();
         app.MapCustomersApi();
         app.MapContactsApi();

@@ -3,7 +3,8 @@
 #
 #   bench_stack WORK   publish the API into WORK/api unless APPLIANCE_PUBLISHED_API names a binary, start a
 #                      throwaway PostgreSQL and Redis on free loopback ports under WORK, export the APPLIANCE_*
-#                      settings for them (API on a free port), create a signing key and migrate.
+#                      settings for them (API on a free port), create a signing key and a field-encryption
+#                      key, and migrate.
 #                      Sets BENCH_BINARY, BENCH_HTTP_PORT, BENCH_REDIS_PORT, BENCH_REDIS_PASSWORD.
 #   bench_stack_stop WORK
 #                      stop what bench_stack started (idempotent)
@@ -34,7 +35,9 @@ bench_stack() {
   export APPLIANCE_Redis__Password=$BENCH_REDIS_PASSWORD
   export APPLIANCE_Http__Url="http://127.0.0.1:$BENCH_HTTP_PORT"
   export APPLIANCE_Identity__KeyDirectory=$work/keys
+  export APPLIANCE_Security__FieldEncryptionKeyFile=$work/keys/field-encryption.key
   "$BENCH_BINARY" keys generate --dir "$work/keys" >/dev/null
+  (umask 077 && head -c 32 /dev/urandom | base64 >"$APPLIANCE_Security__FieldEncryptionKeyFile")
   "$BENCH_BINARY" migrate >/dev/null
 }
 

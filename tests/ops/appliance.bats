@@ -83,6 +83,7 @@ setup() {
   [[ "$output" == *"[dry-run] dotnet publish src/Appliance.Api/Appliance.Api.csproj -c Release -r linux-x64 --self-contained -o $APPLIANCE_STATE_DIR/bin/api"* ]]
   [[ "$output" == *"[dry-run] redis-server $APPLIANCE_STATE_DIR/redis/redis.conf"* ]]
   [[ "$output" == *"appliance-api migrate"* ]]
+  [[ "$output" == *"[dry-run] write $APPLIANCE_STATE_DIR/secrets/field-encryption.key (mode 0600)"* ]]
   [[ "$output" == *"appliance-api seed-demo --admin-email admin@demo-msp.example --admin-password-file $APPLIANCE_STATE_DIR/secrets/admin-password"* ]]
   [[ "$output" == *"(dry run: nothing was changed)"* ]]
 }

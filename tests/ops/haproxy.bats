@@ -36,10 +36,12 @@ setup_file() {
     "APPLIANCE_Redis__Endpoint=127.0.0.1:$redisport"
     "APPLIANCE_Redis__Password=$pw"
     "APPLIANCE_Identity__KeyDirectory=$WORK/keys"
+    "APPLIANCE_Security__FieldEncryptionKeyFile=$WORK/keys/field-encryption.key"
     # The client address comes from HAProxy's X-Forwarded-For, as in production.
     "APPLIANCE_Http__TrustedProxies=127.0.0.1"
   )
   "$APPLIANCE_PUBLISHED_API" keys generate --dir "$WORK/keys" >>"$WORK/log/setup.log" 2>&1
+  (umask 077 && head -c 32 /dev/urandom | base64 >"$WORK/keys/field-encryption.key")
   env -i PATH=/usr/bin:/bin "${API_ENV[@]}" "$APPLIANCE_PUBLISHED_API" migrate >>"$WORK/log/setup.log" 2>&1
 
   local name servers='' backup=''

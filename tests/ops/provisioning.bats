@@ -146,7 +146,9 @@ snapshot_tree() { (cd "$R" && find . -printf '%p %m %s %T@\n' | LC_ALL=C sort); 
   [[ "$output" =~ $re ]]
   [[ "$output" != *DRY-RUN-SECRET* ]]
   run -0 --separate-stderr "$V/postgres.sh" --dry-run --replica
-  [[ "$output" == *"pg_basebackup -h 10.0.30.10 -U replicator -D /var/lib/postgresql/15/main -X stream -S replica1 -R"* ]]
+  [[ "$output" == *"runuser -u postgres -- env PGPASSFILE=/var/lib/postgresql/.pgpass-replication pg_basebackup -h 10.0.30.10 -U replicator -D /var/lib/postgresql/15/main -X stream -S replica1 -R --checkpoint=fast"* ]]
+  # The walreceiver reconnects with that file after restarts, so it is a lasting one, 0600.
+  [[ "$output" == *"[dry-run] write /var/lib/postgresql/.pgpass-replication (mode 0600)"* ]]
 }
 
 @test "redis.sh --root: bind, protected mode, requirepass from the secret, maxmemory policy; include once" {
@@ -166,6 +168,24 @@ snapshot_tree() { (cd "$R" && find . -printf '%p %m %s %T@\n' | LC_ALL=C sort); 
   run -0 "$V/redis.sh" --root "$R"
   [ "$(snapshot_tree)" = "$before" ]
   [ "$(grep -c '^include /etc/redis/appliance.conf$' "$R/etc/redis/redis.conf")" -eq 1 ]
+}
+
+@test "haproxy.sh --root renders the template: both API instances of the topology, stats password, certificate" {
+  run -0 --separate-stderr "$V/haproxy.sh" --root "$R"
+  cfg="$R/etc/haproxy/haproxy.cfg"
+  [ "$(mode /etc/haproxy/haproxy.cfg)" = 640 ]
+  [ "$(mode /etc/haproxy/stats-password)" = 600 ]
+  [ "$(mode /etc/haproxy/certs/appliance.pem)" = 600 ]
+  ! grep -qE '@[A-Z_]+@' "$cfg" || false
+  [ "$(grep -cx '    server api-1 10.0.20.10:3000' "$cfg")" -eq 2 ]
+  [ "$(grep -cx '    server api-2 10.0.20.11:3000' "$cfg")" -eq 2 ]
+  grep -q "crt /etc/haproxy/certs/appliance.pem" "$cfg"
+  grep -qF "stats auth \"admin:$(cat "$R/etc/haproxy/stats-password")\"" "$cfg"
+  openssl x509 -in "$R/etc/haproxy/certs/appliance.pem" -noout -ext subjectAltName | grep -q 'DNS:appliance-haproxy.appliance.local'
+  # A second run keeps password, certificate and file.
+  before=$(snapshot_tree)
+  run -0 "$V/haproxy.sh" --root "$R"
+  [ "$(snapshot_tree)" = "$before" ]
 }
 
 @test "haproxy.sh --root installs the given config 0640 and a 0700 certs directory" {

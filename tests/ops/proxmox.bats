@@ -243,8 +243,10 @@ release() {
   appliance_up
   dir=$(release a)
   run -0 "$P/deploy.sh" --interval 0 "$dir"
-  for ct in 100 120 101 130; do [ "$(wc -l <"$FAKE_PVE_STATE/ct/$ct/snapshots")" -eq 1 ]; done
+  for ct in 100 120 101 131 130; do [ "$(wc -l <"$FAKE_PVE_STATE/ct/$ct/snapshots")" -eq 1 ]; done
   [ "$(wc -l <"$FAKE_PVE_STATE/ct/140/snapshots")" -eq 0 ]
+  # The replica is snapshotted right before the primary (a rollback leaves it behind, not ahead).
+  [ "$(calls | grep -E '^pct snapshot 13[01] ' | cut -d' ' -f3 | tr '\n' ' ')" = "131 130 " ]
   cmp "$dir/api/appliance-api" "$FAKE_PVE_STATE/ct/120/fs/opt/appliance/api/appliance-api"
   cmp "$dir/worker/appliance-worker" "$FAKE_PVE_STATE/ct/101/fs/opt/appliance/worker/appliance-worker"
   # Order: stop before install, migrate before start.
@@ -265,10 +267,13 @@ release() {
   [[ "$stderr" == *"not healthy yet (3/3)"* ]]
   [[ "$stderr" == *"deploy failed: health check failed"* ]]
   snap=$(cat "$FAKE_PVE_STATE/ct/100/snapshots")
-  for ct in 100 120 101 130; do
+  for ct in 100 120 101 131 130; do
     calls | grep -qx "pct rollback $ct $snap"
     calls | grep -qx "pct start $ct"
   done
+  # All stopped before the first rollback; back in reverse order, the primary before its replica.
+  [ "$(calls | grep -nE '^pct stop ' | tail -n 1 | cut -d: -f1)" -lt "$(calls | grep -nE '^pct rollback ' | head -n 1 | cut -d: -f1)" ]
+  [ "$(calls | grep -E '^pct rollback ' | cut -d' ' -f3 | tr '\n' ' ')" = "130 131 101 120 100 " ]
   ! calls | grep -q 'pct exec 140 -- curl' || false
 }
 
@@ -277,13 +282,13 @@ release() {
   echo '*https://127.0.0.1/health*' >"$FAKE_PVE_STATE/exec-fail"
   run -3 --separate-stderr "$P/deploy.sh" --interval 0 "$(release a)"
   [[ "$stderr" == *"deploy failed: smoke test failed"* ]]
-  [ "$(calls | grep -c '^pct rollback ')" -eq 4 ]
+  [ "$(calls | grep -c '^pct rollback ')" -eq 5 ]
   reset_calls
   echo '*appliance-migrate.service*' >"$FAKE_PVE_STATE/exec-fail"
   run -3 --separate-stderr "$P/deploy.sh" --interval 0 "$(release b)"
   [[ "$stderr" == *"deploy failed: migration failed"* ]]
   ! calls | grep -q 'systemctl start appliance-api.service' || false
-  [ "$(calls | grep -c '^pct rollback ')" -eq 4 ]
+  [ "$(calls | grep -c '^pct rollback ')" -eq 5 ]
 }
 
 @test "deploy: a failing --smoke script rolls back; a passing one commits" {

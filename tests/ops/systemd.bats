@@ -86,9 +86,11 @@ setting() {
   local port tracer api i
   port=$(lib_call free_port)
   "$APPLIANCE_PUBLISHED_API" keys generate --dir "$BATS_TEST_TMPDIR/keys" >/dev/null
+  (umask 077 && head -c 32 /dev/urandom | base64 >"$BATS_TEST_TMPDIR/keys/field-encryption.key")
   # PostgreSQL and Redis on a closed port: start-up, requests, failing connects, shutdown are all traced.
   env -i PATH=/usr/bin:/bin HOME="$BATS_TEST_TMPDIR" APPLIANCE_CONFIG_DIR="$BATS_TEST_TMPDIR" \
     APPLIANCE_Identity__KeyDirectory="$BATS_TEST_TMPDIR/keys" \
+    APPLIANCE_Security__FieldEncryptionKeyFile="$BATS_TEST_TMPDIR/keys/field-encryption.key" \
     'APPLIANCE_Database__ConnectionString=Host=127.0.0.1;Port=1;Username=u;Password=p;Database=d' \
     APPLIANCE_Redis__Endpoint=127.0.0.1:1 APPLIANCE_Http__Url="http://127.0.0.1:$port" \
     strace -f -qq -o "$BATS_TEST_TMPDIR/trace" "$APPLIANCE_PUBLISHED_API" serve >"$BATS_TEST_TMPDIR/api.log" 2>&1 3>&- &

@@ -102,6 +102,15 @@ public static class WorkerScheduler
                     .RepeatForever()
                     .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
             job => job.WithIdentity(PruneWorkerNodesJob.Key));
+        quartz.ScheduleJob<SlaBreachJob>(
+            trigger => trigger
+                .WithIdentity(SlaBreachJob.Key.Name, SlaBreachJob.Key.Group)
+                .StartNow()
+                .WithSimpleSchedule(schedule => schedule
+                    .WithInterval(SlaBreachJob.Interval)
+                    .RepeatForever()
+                    .WithMisfireInstruction(SimpleTriggerMisfireInstruction.NextWithRemainingCount)),
+            job => job.WithIdentity(SlaBreachJob.Key));
         return quartz;
     }
 }

@@ -32,6 +32,12 @@ public static class ErrorCodes
     public const string TokenInvalid = "TOKEN_INVALID";
     public const string PermissionDenied = "PERMISSION_DENIED";
     public const string AccountLocked = "ACCOUNT_LOCKED";
+    public const string MfaTokenInvalid = "MFA_TOKEN_INVALID";
+    public const string MfaCodeInvalid = "MFA_CODE_INVALID";
+    public const string MfaEnrollmentRequired = "MFA_ENROLLMENT_REQUIRED";
+    public const string ApiKeyInvalid = "API_KEY_INVALID";
+    public const string ApiKeyRevoked = "API_KEY_REVOKED";
+    public const string ApiKeyExpired = "API_KEY_EXPIRED";
     public const string PreconditionFailed = "PRECONDITION_FAILED";
 
     public static string ForStatus(int status) => status switch

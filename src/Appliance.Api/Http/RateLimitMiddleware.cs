@@ -9,7 +9,7 @@ namespace Appliance.Api.Http;
 public sealed record RateLimitSettings(int PerUser, int PerIp, TimeSpan Window);
 
 /// <summary>
-/// The API rate limit (seed 002 §4.3): per user when signed in, per client address otherwise, in fixed windows counted
+/// The API rate limit (seed 002 §4.3): per user when signed in (per key for API keys, with the same limit), per client address otherwise, in fixed windows counted
 /// atomically in Redis so the limit holds across API instances. Every answer carries <c>X-RateLimit-Limit</c>,
 /// <c>-Remaining</c> and <c>-Reset</c> (Unix seconds); over the limit it is 429 <c>RATE_LIMIT_EXCEEDED</c> with
 /// <c>Retry-After</c>. Health probes are not limited. If Redis cannot answer, requests pass (fail open), logged and counted.
@@ -31,9 +31,12 @@ public sealed class RateLimitMiddleware(RequestDelegate next, RedisRateLimiter l
         }
 
         var user = context.Features.Get<CurrentUser>();
-        var (key, limit) = user is not null
-            ? ("rl:user:" + user.Id.ToString("N"), settings.PerUser)
-            : ("rl:ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"), settings.PerIp);
+        var (key, limit) = user switch
+        {
+            { ApiKeyId: { } apiKey } => ("rl:key:" + apiKey.ToString("N"), settings.PerUser),
+            not null => ("rl:user:" + user.Id.ToString("N"), settings.PerUser),
+            null => ("rl:ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"), settings.PerIp),
+        };
         RateLimitResult result;
         try
         {

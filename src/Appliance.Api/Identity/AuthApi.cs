@@ -22,9 +22,14 @@ public sealed class RefreshRequest
     public string? RefreshToken { get; set; }
 }
 
-public sealed record TokenResponse(string AccessToken, string TokenType, long ExpiresIn, string RefreshToken, long RefreshExpiresIn, User User);
+/// <summary>A token pair. <c>mfa_setup_required</c>: the user's role requires MFA and they have not enrolled, so the access
+/// token is good only for MFA enrolment (and <c>/auth/me</c>, <c>/auth/logout</c>) until they do.</summary>
+public sealed record TokenResponse(string AccessToken, string TokenType, long ExpiresIn, string RefreshToken, long RefreshExpiresIn, User User, bool MfaSetupRequired = false);
 
-public sealed record MeResponse(User User, IReadOnlyList<string> Permissions);
+/// <summary>The first step of a sign-in with MFA: the password was right; send a code with this token to <c>/auth/mfa/verify</c>.</summary>
+public sealed record MfaChallengeResponse(bool MfaRequired, string MfaToken, long ExpiresIn);
+
+public sealed record MeResponse(User User, IReadOnlyList<string> Permissions, bool MfaSetupRequired);
 
 public sealed record JsonWebKeyView(string Kty, string Use, string Alg, string Kid, string N, string E);
 
@@ -42,21 +47,27 @@ public static class AuthApi
         var group = routes.MapGroup("/api/v1/auth").WithTags("Auth");
         group.MapPost("/login", Login).WithName("Login").WithSummary("Sign in with email and password").AllowAnonymousAccess();
         group.MapPost("/refresh", Refresh).WithName("RefreshToken").WithSummary("Exchange a refresh token (rotated on every use)").AllowAnonymousAccess();
-        group.MapPost("/logout", Logout).WithName("Logout").WithSummary("Revoke this access token and its refresh family");
-        group.MapGet("/me", Me).WithName("GetMe").WithSummary("The signed-in user and their permissions");
+        group.MapPost("/logout", Logout).WithName("Logout").WithSummary("Revoke this access token and its refresh family").RequireUserSession().AllowDuringMfaSetup();
+        group.MapGet("/me", Me).WithName("GetMe").WithSummary("The signed-in user and their permissions").RequireUserSession().AllowDuringMfaSetup();
         routes.MapGet("/.well-known/jwks.json", Jwks).WithTags("Auth").WithName("GetJwks").WithSummary("Public keys that verify access tokens").AllowAnonymousAccess();
         return routes;
     }
 
-    public static async Task<Results<Ok<TokenResponse>, JsonHttpResult<ErrorEnvelope>>> Login(
-        LoginRequest request, HttpContext context, UserStore users, RefreshTokenStore refreshTokens, TokenService tokens, LoginGuard guard, AuditLog audit, IdentitySettings settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks email and password. Without MFA the answer is the token pair. With MFA on it is a challenge: an opaque
+    /// <c>mfa_token</c> (5 minutes) to send with a code to <c>/auth/mfa/verify</c>; the failure counter of the account is
+    /// then reset only when the second step succeeds, so wrong codes add up towards the lock across challenges.
+    /// </summary>
+    public static async Task<Results<Ok<TokenResponse>, Ok<MfaChallengeResponse>, JsonHttpResult<ErrorEnvelope>>> Login(
+        LoginRequest request, HttpContext context, UserStore users, LoginGuard guard, AuditLog audit, SessionIssuer sessions, MfaChallenges challenges, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(users);
         ArgumentNullException.ThrowIfNull(guard);
         ArgumentNullException.ThrowIfNull(audit);
-        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(sessions);
+        ArgumentNullException.ThrowIfNull(challenges);
         var details = new List<ErrorDetail>();
         if (string.IsNullOrWhiteSpace(request.Email))
         {
@@ -74,49 +85,77 @@ public static class AuthApi
         }
 
         var email = request.Email!.Trim().ToLowerInvariant();
-        var ip = ClientIp(context);
-        var (block, retryAfter) = await guard.CheckAsync(email, ip, cancellationToken);
-        if (block != LoginBlock.None)
+        if (await BlockedAsync(context, guard, email, cancellationToken) is { } blocked)
         {
-            var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
-            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return block == LoginBlock.IpBlocked
-                ? ApiErrors.Result(context, StatusCodes.Status429TooManyRequests, ErrorCodes.RateLimitExceeded, "Too many failed sign-ins from this address; try again later", [new ErrorDetail("retry_after", seconds.ToString(CultureInfo.InvariantCulture))])
-                : ApiErrors.Result(context, StatusCodes.Status403Forbidden, ErrorCodes.AccountLocked, "This account is locked after repeated failed sign-ins; try again later", [new ErrorDetail("retry_after", seconds.ToString(CultureInfo.InvariantCulture))]);
+            return blocked;
         }
 
         var found = await users.FindForLoginAsync(email, cancellationToken);
         var (valid, rehash) = PasswordPolicy.Verify(email, found?.PasswordHash ?? TimingDecoyHash, request.Password!);
         if (found is null || found.PasswordHash is null || !valid || !found.User.IsActive)
         {
-            var locked = await guard.RecordFailureAsync(email, ip, cancellationToken);
-            var auditContext = Audit(context, found is null ? AuditActor.Anonymous : AuditActor.User(found.User.Id));
-            await audit.WriteAsync(auditContext, new AuditEntry("user", found?.User.Id.ToString(), "login.failed", null, EmailJson(email)), cancellationToken);
-            if (locked)
-            {
-                await audit.WriteAsync(auditContext, new AuditEntry("user", found?.User.Id.ToString(), "account.locked", null, EmailJson(email)), cancellationToken);
-            }
-
+            await RecordFailureAsync(context, guard, audit, email, found?.User.Id, "login.failed", cancellationToken);
             return ApiErrors.Result(context, StatusCodes.Status401Unauthorized, ErrorCodes.InvalidCredentials, "Email or password is wrong");
         }
 
-        await guard.RecordSuccessAsync(email, cancellationToken);
         var user = found.User;
-        var refresh = await refreshTokens.IssueAsync(user.Id, settings.RefreshTokenLifetime, UserAgent(context), IpAddress(context), cancellationToken);
-        var access = tokens.Issue(user, refresh.FamilyId);
-        await users.RecordLoginAsync(user.Id, rehash ? PasswordPolicy.Hash(email, request.Password!) : null, cancellationToken);
-        await audit.WriteAsync(Audit(context, AuditActor.User(user.Id)), new AuditEntry("user", user.Id.ToString(), "login.succeeded"), cancellationToken);
-        return TypedResults.Ok(Response(access, refresh, user, settings));
+        var newHash = rehash ? PasswordPolicy.Hash(email, request.Password!) : null;
+        if (user.MfaEnabled)
+        {
+            if (newHash is not null)
+            {
+                await users.UpdatePasswordHashAsync(user.Id, newHash, cancellationToken);
+            }
+
+            var challenge = await challenges.CreateAsync(user.Id, cancellationToken);
+            await audit.WriteAsync(Audit(context, AuditActor.User(user.Id)), new AuditEntry("user", user.Id.ToString(), "login.mfa_challenge"), cancellationToken);
+            return TypedResults.Ok(new MfaChallengeResponse(true, challenge, (long)MfaChallenges.Lifetime.TotalSeconds));
+        }
+
+        await guard.RecordSuccessAsync(email, cancellationToken);
+        return TypedResults.Ok(await sessions.SignInAsync(context, user, "password", newHash, cancellationToken));
+    }
+
+    /// <summary>The login limits' answer when this address or account may not try now (429 or 403 with Retry-After), else null.</summary>
+    public static async Task<JsonHttpResult<ErrorEnvelope>?> BlockedAsync(HttpContext context, LoginGuard guard, string email, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(guard);
+        var (block, retryAfter) = await guard.CheckAsync(email, ClientIp(context), cancellationToken);
+        if (block == LoginBlock.None)
+        {
+            return null;
+        }
+
+        var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers.RetryAfter = seconds;
+        return block == LoginBlock.IpBlocked
+            ? ApiErrors.Result(context, StatusCodes.Status429TooManyRequests, ErrorCodes.RateLimitExceeded, "Too many failed sign-ins from this address; try again later", [new ErrorDetail("retry_after", seconds)])
+            : ApiErrors.Result(context, StatusCodes.Status403Forbidden, ErrorCodes.AccountLocked, "This account is locked after repeated failed sign-ins; try again later", [new ErrorDetail("retry_after", seconds)]);
+    }
+
+    /// <summary>Counts a failed sign-in step (wrong password or wrong MFA code) and audits it, plus the lock it may cause.</summary>
+    public static async Task RecordFailureAsync(HttpContext context, LoginGuard guard, AuditLog audit, string email, Guid? userId, string action, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(guard);
+        ArgumentNullException.ThrowIfNull(audit);
+        var locked = await guard.RecordFailureAsync(email, ClientIp(context), cancellationToken);
+        var auditContext = Audit(context, userId is { } id ? AuditActor.User(id) : AuditActor.Anonymous);
+        await audit.WriteAsync(auditContext, new AuditEntry("user", userId?.ToString(), action, null, EmailJson(email)), cancellationToken);
+        if (locked)
+        {
+            await audit.WriteAsync(auditContext, new AuditEntry("user", userId?.ToString(), "account.locked", null, EmailJson(email)), cancellationToken);
+        }
     }
 
     public static async Task<Results<Ok<TokenResponse>, JsonHttpResult<ErrorEnvelope>>> Refresh(
-        RefreshRequest request, HttpContext context, UserStore users, RefreshTokenStore refreshTokens, TokenService tokens, AuditLog audit, IdentitySettings settings, CancellationToken cancellationToken)
+        RefreshRequest request, HttpContext context, UserStore users, RefreshTokenStore refreshTokens, SessionIssuer sessions, AuditLog audit, IdentitySettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(refreshTokens);
         ArgumentNullException.ThrowIfNull(users);
         ArgumentNullException.ThrowIfNull(audit);
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(sessions);
         if (string.IsNullOrWhiteSpace(request.RefreshToken))
         {
             return ApiErrors.Result(context, StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationError, "Invalid input data", [new ErrorDetail("refresh_token", "Refresh token is required")]);
@@ -135,8 +174,7 @@ public static class AuthApi
             return ApiErrors.Result(context, StatusCodes.Status401Unauthorized, ErrorCodes.TokenInvalid, "The refresh token is not valid");
         }
 
-        var access = tokens.Issue(user, result.Next.FamilyId);
-        return TypedResults.Ok(Response(access, result.Next, user, settings));
+        return TypedResults.Ok(await sessions.ContinueAsync(user, result.Next, cancellationToken));
     }
 
     public static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> Logout(
@@ -147,12 +185,22 @@ public static class AuthApi
         ArgumentNullException.ThrowIfNull(audit);
         ArgumentNullException.ThrowIfNull(time);
         var user = context.CurrentUser();
+        await RevokeSessionAsync(redis, refreshTokens, time, user, "logout", cancellationToken);
+        await audit.WriteAsync(Audit(context, AuditActor.User(user.Id)), new AuditEntry("user", user.Id.ToString(), "logout"), cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Revokes the caller's access token (its jti in Redis until it would expire anyway) and its refresh family.</summary>
+    public static async Task RevokeSessionAsync(IRedisClient redis, RefreshTokenStore refreshTokens, TimeProvider time, CurrentUser user, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentNullException.ThrowIfNull(refreshTokens);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(user);
         // Remember the revocation until the token would have expired anyway (plus the validation clock skew).
         var remaining = user.ExpiresAt - time.GetUtcNow() + TimeSpan.FromMinutes(1);
         await redis.ExecuteAsync(["SET", RevocationKeys.Jti(user.Jti), "1", "PX", ((long)Math.Max(1000, remaining.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture)], cancellationToken);
-        await refreshTokens.RevokeFamilyAsync(user.SessionId, "logout", cancellationToken);
-        await audit.WriteAsync(Audit(context, AuditActor.User(user.Id)), new AuditEntry("user", user.Id.ToString(), "logout"), cancellationToken);
-        return TypedResults.NoContent();
+        await refreshTokens.RevokeFamilyAsync(user.SessionId, reason, cancellationToken);
     }
 
     public static async Task<Results<Ok<MeResponse>, JsonHttpResult<ErrorEnvelope>>> Me(HttpContext context, UserStore users, CancellationToken cancellationToken)
@@ -160,7 +208,7 @@ public static class AuthApi
         ArgumentNullException.ThrowIfNull(users);
         var current = context.CurrentUser();
         var user = await users.GetAsync(current.Id, cancellationToken);
-        return user is null ? ApiErrors.NotFound(context, "User") : TypedResults.Ok(new MeResponse(user, [.. current.Permissions.Order(StringComparer.Ordinal)]));
+        return user is null ? ApiErrors.NotFound(context, "User") : TypedResults.Ok(new MeResponse(user, [.. current.Permissions.Order(StringComparer.Ordinal)], current.MfaSetupRequired));
     }
 
     public static Ok<JsonWebKeySetView> Jwks(SigningKeyRing keys)
@@ -179,14 +227,11 @@ public static class AuthApi
         return new AuditContext(actor, IpAddress(context), UserAgent(context), context.TraceIdentifier);
     }
 
-    private static TokenResponse Response(AccessToken access, IssuedRefreshToken refresh, User user, IdentitySettings settings) =>
-        new(access.Token, "Bearer", (long)settings.AccessTokenLifetime.TotalSeconds, refresh.Token, (long)settings.RefreshTokenLifetime.TotalSeconds, user);
-
     private static string EmailJson(string email) => "{\"email\":" + System.Text.Json.JsonSerializer.Serialize(email, Json.ApiJsonContext.Default.String) + "}";
 
-    private static IPAddress? IpAddress(HttpContext context) => context.Connection.RemoteIpAddress is { } ip && ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : context.Connection.RemoteIpAddress;
+    public static IPAddress? IpAddress(HttpContext context) => context.Connection.RemoteIpAddress is { } ip && ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : context.Connection.RemoteIpAddress;
 
     private static string ClientIp(HttpContext context) => IpAddress(context)?.ToString() ?? "unknown";
 
-    private static string? UserAgent(HttpContext context) => context.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua : null;
+    public static string? UserAgent(HttpContext context) => context.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua : null;
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Appliance.Domain.Audit;
 using Appliance.Domain.Identity;
 using Appliance.Platform.Configuration;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -8,10 +9,33 @@ namespace Appliance.Api.Identity;
 
 public sealed record AccessToken(string Token, string Jti, DateTimeOffset ExpiresAt);
 
-/// <summary>The signed-in caller as the access token describes it.</summary>
-public sealed record CurrentUser(Guid Id, string Email, string Role, IReadOnlySet<string> Permissions, Guid? CustomerId, string Jti, Guid SessionId, DateTimeOffset ExpiresAt)
+/// <summary>
+/// The authenticated caller: a signed-in user as the access token describes it, or an API key. For an API key,
+/// <see cref="Id"/> is the admin who created it (foreign keys such as <c>created_by</c> stay valid), <see cref="Role"/> is
+/// <c>api_key</c>, <see cref="Permissions"/> are the key's own and <see cref="ApiKeyId"/> names the key; audit rows name
+/// the key through <see cref="Actor"/>. <see cref="MfaSetupRequired"/>: the user's role requires MFA and they have not
+/// enrolled, so only enrolment is allowed.
+/// </summary>
+public sealed record CurrentUser(
+    Guid Id,
+    string Email,
+    string Role,
+    IReadOnlySet<string> Permissions,
+    Guid? CustomerId,
+    string Jti,
+    Guid SessionId,
+    DateTimeOffset ExpiresAt,
+    bool MfaSetupRequired = false,
+    Guid? ApiKeyId = null)
 {
+    public const string ApiKeyRole = "api_key";
+
     public bool Can(string permission) => Permissions.Contains(permission);
+
+    public bool IsApiKey => ApiKeyId is not null;
+
+    /// <summary>Who the audit log names for this caller's actions.</summary>
+    public AuditActor Actor => ApiKeyId is { } key ? AuditActor.ApiKey(key) : AuditActor.User(Id);
 }
 
 public enum TokenFailure
@@ -24,6 +48,8 @@ public enum TokenFailure
 /// <summary>Issues and validates RS256 access tokens with the claims of seed 002 §5.2 (plus <c>sid</c>, the refresh family).</summary>
 public sealed class TokenService
 {
+    public const string MfaSetupClaim = "mfa_setup_required";
+
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly SigningKeyRing _keys;
     private readonly IdentitySettings _settings;
@@ -49,7 +75,9 @@ public sealed class TokenService
         };
     }
 
-    public AccessToken Issue(User user, Guid sessionId)
+    /// <summary>A signed access token; <paramref name="mfaSetupRequired"/> adds the <c>mfa_setup_required</c> claim that
+    /// confines the token to MFA enrolment.</summary>
+    public AccessToken Issue(User user, Guid sessionId, bool mfaSetupRequired = false)
     {
         ArgumentNullException.ThrowIfNull(user);
         var now = _time.GetUtcNow();
@@ -67,6 +95,11 @@ public sealed class TokenService
         if (user.CustomerId is { } customer)
         {
             claims["customer_id"] = customer.ToString();
+        }
+
+        if (mfaSetupRequired)
+        {
+            claims[MfaSetupClaim] = true;
         }
 
         var token = _handler.CreateToken(new SecurityTokenDescriptor
@@ -101,10 +134,11 @@ public sealed class TokenService
 
         Guid? customerId = jwt.TryGetPayloadValue<string>("customer_id", out var customer) && Guid.TryParse(customer, out var parsed) ? parsed : null;
         jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Email, out var email);
+        var mfaSetupRequired = jwt.TryGetPayloadValue<bool>(MfaSetupClaim, out var setup) && setup;
 
         // Permissions come from the role matrix in this binary, not from the token: a matrix change takes effect at once.
         var permissions = Roles.PermissionsOf(role).ToHashSet(StringComparer.Ordinal);
-        return (new CurrentUser(userId, email ?? string.Empty, role, permissions, customerId, jwt.Id, sessionId, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero)), TokenFailure.None);
+        return (new CurrentUser(userId, email ?? string.Empty, role, permissions, customerId, jwt.Id, sessionId, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), mfaSetupRequired), TokenFailure.None);
     }
 
     private bool ValidateLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)

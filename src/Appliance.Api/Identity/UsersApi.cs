@@ -82,7 +82,7 @@ public static class UsersApi
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
         var valid = UserRules.ValidateNew(request.Email, request.DisplayName, request.Role, request.CustomerId, request.Language, request.Skills, request.Password);
-        var user = await store.CreateAsync(valid, AuthApi.Audit(context, Domain.Audit.AuditActor.User(context.CurrentUser().Id)), cancellationToken);
+        var user = await store.CreateAsync(valid, AuthApi.Audit(context, context.CurrentUser().Actor), cancellationToken);
         return TypedResults.Created($"/api/v1/users/{user.Id}", user);
     }
 
@@ -98,7 +98,7 @@ public static class UsersApi
         }
 
         var changes = new UserChanges(request.DisplayName, request.Role, request.CustomerId, request.CustomerId is not null || request.ClearCustomer == true, request.Language, request.Skills, request.IsActive);
-        var user = await store.UpdateAsync(id, changes, AuthApi.Audit(context, Domain.Audit.AuditActor.User(current.Id)), cancellationToken);
+        var user = await store.UpdateAsync(id, changes, AuthApi.Audit(context, current.Actor), cancellationToken);
         return user is null ? ApiErrors.NotFound(context, "User") : TypedResults.Ok(user);
     }
 }

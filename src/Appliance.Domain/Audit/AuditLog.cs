@@ -12,6 +12,8 @@ public sealed record AuditActor(string Type, string? Id)
     public static readonly AuditActor Anonymous = new("anonymous", null);
 
     public static AuditActor User(Guid id) => new("user", id.ToString());
+
+    public static AuditActor ApiKey(Guid id) => new("api_key", id.ToString());
 }
 
 /// <summary>Where a change came from, for the audit trail.</summary>

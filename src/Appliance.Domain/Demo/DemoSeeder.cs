@@ -1,3 +1,5 @@
+using Appliance.Domain.Sla;
+using Appliance.Domain.Tickets;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -119,18 +121,34 @@ public sealed class DemoSeeder(NpgsqlDataSource dataSource)
             siteCount += await InsertSitesAsync(connection, transaction, customerId, country, Sites[index], cancellationToken);
         }
 
+        // Due dates from the default SLA policy (the migration seeds it), as the ticket module computes them on create.
+        Guid policyId;
+        await using (var policy = new NpgsqlCommand("SELECT id FROM sla_policies WHERE is_default", connection, transaction))
+        {
+            policyId = (Guid)(await policy.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        var terms = await new SlaPolicySource(new SlaPolicyStore(dataSource)).ByIdAsync(policyId, cancellationToken);
+        var now = DateTimeOffset.UtcNow;
         var ticketCount = 0;
         for (var i = 0; i < Tickets.Length * 2; i++)
         {
             var (title, description, category, priority, status, source) = Tickets[i % Tickets.Length];
             Guid? assignee = status == "new" ? null : technicians[i % technicians.Count];
+            var createdAt = now.AddHours(-(Tickets.Length * 2 - i) * 7);
+            var due = TicketSla.ForNewTicket(terms, priority, createdAt);
             await using var insert = new NpgsqlCommand(
                 """
-                INSERT INTO tickets (title, description, status, priority, category, tags, customer_id, assigned_to, source, created_at, updated_at,
-                                     resolved_at)
-                VALUES (@title, @description, @status, @priority, @category, @tags, @customer, @assignee, @source,
-                        now() - make_interval(hours => @age), now() - make_interval(hours => @age),
-                        CASE WHEN @status = 'resolved' THEN now() ELSE NULL END)
+                WITH ticket AS (
+                    INSERT INTO tickets (title, description, status, priority, category, tags, customer_id, assigned_to, source, created_at, updated_at,
+                                         sla_policy_id, sla_response_due, sla_resolution_due, first_response_at, resolved_at, sla_paused_since)
+                    VALUES (@title, @description, @status, @priority, @category, @tags, @customer, @assignee, @source, @created, @created,
+                            @policy, @response_due, @resolution_due,
+                            CASE WHEN @status <> 'new' THEN @created + interval '20 minutes' END,
+                            CASE WHEN @status = 'resolved' THEN @now END,
+                            CASE WHEN @status = 'waiting_customer' THEN @now - interval '1 hour' END)
+                    RETURNING id, sla_paused_since)
+                INSERT INTO ticket_sla_pauses (ticket_id, paused_at) SELECT id, sla_paused_since FROM ticket WHERE sla_paused_since IS NOT NULL
                 """,
                 connection,
                 transaction);
@@ -143,7 +161,11 @@ public sealed class DemoSeeder(NpgsqlDataSource dataSource)
             insert.Parameters.Add(new NpgsqlParameter<Guid>("customer", customerIds[i % customerIds.Count]));
             insert.Parameters.Add(new NpgsqlParameter<Guid?>("assignee", NpgsqlDbType.Uuid) { TypedValue = assignee });
             insert.Parameters.Add(new NpgsqlParameter<string>("source", source));
-            insert.Parameters.Add(new NpgsqlParameter<int>("age", (Tickets.Length * 2 - i) * 7));
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("created", createdAt));
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            insert.Parameters.Add(new NpgsqlParameter<Guid>("policy", policyId));
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("response_due", NpgsqlDbType.TimestampTz) { TypedValue = due.ResponseDue });
+            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("resolution_due", NpgsqlDbType.TimestampTz) { TypedValue = due.ResolutionDue });
             await insert.ExecuteNonQueryAsync(cancellationToken);
             ticketCount++;
         }

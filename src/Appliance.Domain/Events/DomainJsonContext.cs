@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Appliance.Domain.Crm;
+using Appliance.Domain.Tickets;
 
 namespace Appliance.Domain.Events;
 
@@ -12,4 +13,5 @@ namespace Appliance.Domain.Events;
 [JsonSerializable(typeof(Customer))]
 [JsonSerializable(typeof(Contact))]
 [JsonSerializable(typeof(Site))]
+[JsonSerializable(typeof(Ticket))]
 public sealed partial class DomainJsonContext : JsonSerializerContext;

@@ -22,13 +22,14 @@ public static class Permissions
     public const string AuditView = "audit:view";
     public const string SlaView = "sla:view";
     public const string SlaManage = "sla:manage";
+    public const string ApiKeyManage = "apikey:manage";
 
     public static readonly IReadOnlyList<string> All =
     [
         TicketViewAll, TicketViewOwn, TicketCreate, TicketUpdate, TicketDelete,
         CustomerView, CustomerCreate, CustomerUpdate, CustomerDelete,
         BillingView, BillingCreate, BillingApprove,
-        UserView, UserManage, AuditView,
+        UserView, UserManage, AuditView, ApiKeyManage,
         SlaView, SlaManage,
     ];
 }

@@ -11,7 +11,8 @@ public sealed record User(
     bool IsActive,
     DateTimeOffset? LastLoginAt,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    bool MfaEnabled = false);
 
 /// <summary>A user with the secret parts needed to sign in; never leaves the server.</summary>
 public sealed record UserCredentials(User User, string? PasswordHash);

@@ -23,14 +23,14 @@ public sealed class UserStore(NpgsqlDataSource dataSource)
 
     public static readonly IReadOnlyList<SortField> DefaultSort = [new("email", false)];
 
-    private const string Columns = "id, email, display_name, role, customer_id, language, skills, is_active, last_login_at, created_at, updated_at";
+    private const string Columns = "id, email, display_name, role, customer_id, language, skills, is_active, last_login_at, created_at, updated_at, mfa_secret IS NOT NULL";
 
     public async Task<UserCredentials?> FindForLoginAsync(string email, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"SELECT {Columns}, password_hash FROM users WHERE lower(email) = lower(@email)");
         command.Parameters.Add(new NpgsqlParameter<string>("email", email.Trim()));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? new UserCredentials(Map(reader), reader.IsDBNull(11) ? null : reader.GetString(11)) : null;
+        return await reader.ReadAsync(cancellationToken) ? new UserCredentials(Map(reader), reader.IsDBNull(12) ? null : reader.GetString(12)) : null;
     }
 
     public async Task<User?> GetAsync(Guid id, CancellationToken cancellationToken)
@@ -184,6 +184,15 @@ public sealed class UserStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Stores a password hash made with newer parameters (the password itself did not change).</summary>
+    public async Task UpdatePasswordHashAsync(Guid id, string hash, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("UPDATE users SET password_hash = @hash WHERE id = @id");
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
+        command.Parameters.Add(new NpgsqlParameter<string>("hash", hash));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>The audited view of a user: never the password hash.</summary>
     private static string Describe(User user)
     {
@@ -221,5 +230,6 @@ public sealed class UserStore(NpgsqlDataSource dataSource)
         reader.GetBoolean(7),
         reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
         reader.GetFieldValue<DateTimeOffset>(9),
-        reader.GetFieldValue<DateTimeOffset>(10));
+        reader.GetFieldValue<DateTimeOffset>(10),
+        reader.GetBoolean(11));
 }

@@ -5,71 +5,311 @@ using NpgsqlTypes;
 
 namespace Appliance.Domain.Tickets;
 
-/// <summary>Ticket list filters; <c>ScopeCustomerId</c>, when set, limits the caller to one company (customer users).</summary>
-public sealed record TicketFilter(string? Status, string? Priority, Guid? CustomerId, Guid? AssignedTo, Guid? ScopeCustomerId = null);
-
-/// <summary>Tickets in PostgreSQL: parameterised SQL and an explicit row mapper.</summary>
-public sealed class TicketStore(NpgsqlDataSource dataSource)
+/// <summary>Who the assignee filter asks for: one user, or tickets nobody holds.</summary>
+public readonly record struct AssigneeFilter(Guid? UserId)
 {
+    public static AssigneeFilter Nobody => new(null);
+}
+
+/// <summary>
+/// Ticket list filters. <paramref name="ScopeCustomerId"/>, when set, confines the caller to one company (customer
+/// users); <paramref name="PublicCommentsOnly"/> keeps internal comments out of the search (customer users).
+/// </summary>
+public sealed record TicketFilter(
+    IReadOnlyList<string>? Statuses = null,
+    IReadOnlyList<string>? Priorities = null,
+    Guid? CustomerId = null,
+    AssigneeFilter? Assignee = null,
+    string? Category = null,
+    string? Tag = null,
+    string? Source = null,
+    bool? SlaBreached = null,
+    DateTimeOffset? CreatedAfter = null,
+    DateTimeOffset? CreatedBefore = null,
+    string? Search = null,
+    Guid? ScopeCustomerId = null,
+    bool PublicCommentsOnly = true);
+
+/// <summary>The few fields of a customer or user a ticket embeds with <c>include</c>.</summary>
+public sealed record TicketCustomerSummary(Guid Id, string CustomerNumber, string Name);
+
+public sealed record TicketUserSummary(Guid Id, string DisplayName, string? Email);
+
+/// <summary>
+/// Tickets in PostgreSQL: parameterised SQL and an explicit row mapper. Reads here; writes in the other parts of
+/// this class, each in one transaction with its audit rows and outbox events.
+/// </summary>
+public sealed partial class TicketStore(NpgsqlDataSource dataSource, ListTotals totals, ISlaPolicySource slaPolicies, TimeProvider time)
+{
+    /// <summary>Sort keys; <c>relevance</c> only with <c>search</c>. Column expressions are over the alias <c>t</c>.</summary>
     public static readonly IReadOnlyDictionary<string, string> SortColumns = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["created_at"] = "created_at",
-        ["updated_at"] = "updated_at",
-        ["ticket_number"] = "ticket_number",
-        ["priority"] = "array_position(ARRAY['low','medium','high','critical'], priority)",
-        ["status"] = "array_position(ARRAY['new','assigned','in_progress','waiting_customer','resolved','closed'], status)",
-        ["title"] = "lower(title)",
+        ["created_at"] = "t.created_at",
+        ["updated_at"] = "t.updated_at",
+        ["ticket_number"] = "t.ticket_number",
+        ["priority"] = "array_position(ARRAY['low','medium','high','critical'], t.priority)",
+        ["status"] = "array_position(ARRAY['new','assigned','in_progress','waiting_customer','resolved','closed'], t.status)",
+        ["title"] = "lower(t.title)",
+        ["sla_response_due"] = "t.sla_response_due",
+        ["sla_resolution_due"] = "t.sla_resolution_due",
+        [Relevance] = "hits.rank",
     };
+
+    public const string Relevance = "relevance";
 
     public static readonly IReadOnlyList<SortField> DefaultSort = [new("created_at", true)];
 
-    private const string Columns = """
-        id, ticket_number, title, description, status, priority, category, tags, customer_id, assigned_to, source,
-        sla_response_due, sla_resolution_due, sla_breached, first_response_at, resolved_at, closed_at, created_at, updated_at
+    /// <summary>With <c>search</c> and no <c>sort</c>: best match first, newest first among equals.</summary>
+    public static readonly IReadOnlyList<SortField> SearchSort = [new(Relevance, true), new("created_at", true)];
+
+    internal const string Columns = """
+        t.id, t.ticket_number, t.title, t.description, t.status, t.priority, t.category, t.tags, t.customer_id, t.assigned_to,
+        t.created_by, t.source, t.sla_policy_id, t.sla_response_due, t.sla_resolution_due, t.sla_breached, t.sla_paused_since,
+        t.first_response_at, t.resolved_at, t.closed_at, t.reopen_count, t.merged_into, t.version, t.created_at, t.updated_at
+        """;
+
+    // Matches of the search in tickets and (public, for customer users) comments, best rank per ticket. Comments rank
+    // below the ticket's own text (their vectors carry the lowest weight); the query words match in German or English.
+    private const string SearchHits = """
+        (SELECT m.id, max(m.rank) AS rank FROM (
+            SELECT s.id, ts_rank(s.search_vector, ticket_search_query(@search)) AS rank
+              FROM tickets s
+             WHERE s.search_vector @@ ticket_search_query(@search) AND s.deleted_at IS NULL
+            UNION ALL
+            SELECT c.ticket_id, ts_rank(c.search_vector, ticket_search_query(@search)) * 0.5
+              FROM ticket_comments c
+             WHERE c.search_vector @@ ticket_search_query(@search) AND c.deleted_at IS NULL AND (NOT @public_only OR NOT c.is_internal)
+        ) m GROUP BY m.id) hits
         """;
 
     public async Task<Paged<Ticket>> ListAsync(TicketFilter filter, IReadOnlyList<SortField> sort, PageRequest page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        const string fromWhere = """
-            FROM tickets
-             WHERE deleted_at IS NULL
-               AND (@status::text IS NULL OR status = @status)
-               AND (@priority::text IS NULL OR priority = @priority)
-               AND (@customer::uuid IS NULL OR customer_id = @customer)
-               AND (@assignee::uuid IS NULL OR assigned_to = @assignee)
-               AND (@scope::uuid IS NULL OR customer_id = @scope)
-            """;
-        return await PagedQuery.ReadAsync(
-            dataSource,
-            Columns,
-            fromWhere,
-            SqlSort.OrderBy(sort, SortColumns, "id"),
-            parameters =>
+        ArgumentNullException.ThrowIfNull(sort);
+        var where = BuildWhere(filter, out var bind);
+        var from = filter.Search is null ? "FROM tickets t" : $"FROM {SearchHits} JOIN tickets t ON t.id = hits.id";
+        var fromWhere = $"{from} WHERE {where}";
+        var orderBy = SqlSort.OrderBy(sort, SortColumns, "t.id");
+        var totalKey = ListTotals.Key(fromWhere, bind);
+        var cached = totals.TryGetFresh(totalKey);
+
+        await using var batch = dataSource.CreateBatch();
+        var list = new NpgsqlBatchCommand($"SELECT {Columns} {fromWhere}{orderBy} LIMIT @limit OFFSET @offset");
+        bind(list.Parameters);
+        list.Parameters.Add(new NpgsqlParameter<int>("limit", page.Limit));
+        list.Parameters.Add(new NpgsqlParameter<int>("offset", page.Offset));
+        batch.BatchCommands.Add(list);
+        if (cached is null)
+        {
+            // Counting every match of a broad filter over a million rows would cost more than the page itself; up to
+            // ListTotals.ExactUpTo the count is exact and fresh, above it ListTotals serves a briefly cached exact count.
+            var bounded = new NpgsqlBatchCommand($"SELECT count(*) FROM (SELECT 1 {fromWhere} LIMIT {ListTotals.ExactUpTo + 1}) bounded");
+            bind(bounded.Parameters);
+            batch.BatchCommands.Add(bounded);
+        }
+
+        var items = new List<Ticket>(page.Limit);
+        long? boundedCount = null;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
             {
-                parameters.Add(new NpgsqlParameter<string?>("status", NpgsqlDbType.Text) { TypedValue = filter.Status });
-                parameters.Add(new NpgsqlParameter<string?>("priority", NpgsqlDbType.Text) { TypedValue = filter.Priority });
-                parameters.Add(new NpgsqlParameter<Guid?>("customer", NpgsqlDbType.Uuid) { TypedValue = filter.CustomerId });
-                parameters.Add(new NpgsqlParameter<Guid?>("assignee", NpgsqlDbType.Uuid) { TypedValue = filter.AssignedTo });
-                parameters.Add(new NpgsqlParameter<Guid?>("scope", NpgsqlDbType.Uuid) { TypedValue = filter.ScopeCustomerId });
-            },
-            page,
-            Map,
-            cancellationToken);
+                items.Add(Map(reader));
+            }
+
+            if (cached is null)
+            {
+                await reader.NextResultAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                boundedCount = reader.GetInt64(0);
+            }
+        }
+
+        long total;
+        if (items.Count > 0 && items.Count < page.Limit)
+        {
+            total = page.Offset + items.Count; // the last page tells the exact total for free
+        }
+        else if (boundedCount is { } exact && exact <= ListTotals.ExactUpTo)
+        {
+            total = exact;
+        }
+        else
+        {
+            total = cached ?? await totals.GetAsync(totalKey, ct => CountAsync(fromWhere, bind, ct), cancellationToken);
+        }
+
+        return new Paged<Ticket>(items, total, page);
     }
 
     public async Task<Ticket?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM tickets WHERE id = @id AND deleted_at IS NULL");
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM tickets t WHERE t.id = @id AND t.deleted_at IS NULL");
         command.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Map(reader) : null;
     }
 
+    public async Task<Ticket?> GetByNumberAsync(long ticketNumber, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM tickets t WHERE t.ticket_number = @number AND t.deleted_at IS NULL");
+        command.Parameters.Add(new NpgsqlParameter<long>("number", ticketNumber));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Map(reader) : null;
+    }
+
+    /// <summary>The customers behind <paramref name="ids"/> for <c>include=customer</c>.</summary>
+    public Task<Dictionary<Guid, TicketCustomerSummary>> CustomersAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken) =>
+        LookupAsync("SELECT id, customer_number, name FROM customers WHERE id = ANY(@ids)", ids, r => new TicketCustomerSummary(r.GetGuid(0), r.GetString(1), r.GetString(2)), cancellationToken);
+
+    /// <summary>The users behind <paramref name="ids"/> for <c>include=assigned_to</c>.</summary>
+    public Task<Dictionary<Guid, TicketUserSummary>> UsersAsync(IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken) =>
+        LookupAsync("SELECT id, display_name, email FROM users WHERE id = ANY(@ids)", ids, r => new TicketUserSummary(r.GetGuid(0), r.GetString(1), r.GetString(2)), cancellationToken);
+
+    /// <summary>Rows by id (the first column) for a page's includes, in one query.</summary>
+    private async Task<Dictionary<Guid, T>> LookupAsync<T>(string sql, IReadOnlyCollection<Guid> ids, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var result = new Dictionary<Guid, T>();
+        if (ids.Count == 0)
+        {
+            return result;
+        }
+
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. ids]));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result[reader.GetGuid(0)] = map(reader);
+        }
+
+        return result;
+    }
+
+    private async Task<long> CountAsync(string fromWhere, Action<NpgsqlParameterCollection> bind, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT count(*) {fromWhere}");
+        bind(command.Parameters);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
+    /// The WHERE clause with only the conditions the filter uses, so that every query shape is planned for what it asks
+    /// (and finds its index); values are always parameters.
+    /// </summary>
+    private static string BuildWhere(TicketFilter filter, out Action<NpgsqlParameterCollection> bind)
+    {
+        var conditions = new List<string> { "t.deleted_at IS NULL" };
+        var binders = new List<Action<NpgsqlParameterCollection>>();
+
+        void Add<T>(string condition, string name, T value, NpgsqlDbType type)
+        {
+            conditions.Add(condition);
+            binders.Add(p => p.Add(new NpgsqlParameter<T>(name, type) { TypedValue = value }));
+        }
+
+        if (filter.Statuses is { Count: > 0 } statuses)
+        {
+            if (statuses.Count == 1)
+            {
+                Add("t.status = @status", "status", statuses[0], NpgsqlDbType.Text);
+            }
+            else
+            {
+                Add("t.status = ANY(@status)", "status", statuses.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+            }
+        }
+
+        if (filter.Priorities is { Count: > 0 } priorities)
+        {
+            if (priorities.Count == 1)
+            {
+                Add("t.priority = @priority", "priority", priorities[0], NpgsqlDbType.Text);
+            }
+            else
+            {
+                Add("t.priority = ANY(@priority)", "priority", priorities.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+            }
+        }
+
+        if (filter.CustomerId is { } customer)
+        {
+            Add("t.customer_id = @customer", "customer", customer, NpgsqlDbType.Uuid);
+        }
+
+        if (filter.ScopeCustomerId is { } scope)
+        {
+            Add("t.customer_id = @scope", "scope", scope, NpgsqlDbType.Uuid);
+        }
+
+        if (filter.Assignee is { } assignee)
+        {
+            if (assignee.UserId is { } user)
+            {
+                Add("t.assigned_to = @assignee", "assignee", user, NpgsqlDbType.Uuid);
+            }
+            else
+            {
+                conditions.Add("t.assigned_to IS NULL");
+            }
+        }
+
+        if (filter.Category is { } category)
+        {
+            Add("lower(t.category) = lower(@category)", "category", category, NpgsqlDbType.Text);
+        }
+
+        if (filter.Tag is { } tag)
+        {
+            Add("t.tags @> ARRAY[@tag]::text[]", "tag", tag.ToLowerInvariant(), NpgsqlDbType.Text);
+        }
+
+        if (filter.Source is { } source)
+        {
+            Add("t.source = @source", "source", source, NpgsqlDbType.Text);
+        }
+
+        if (filter.SlaBreached is { } breached)
+        {
+            Add("t.sla_breached = @breached", "breached", breached, NpgsqlDbType.Boolean);
+        }
+
+        if (filter.CreatedAfter is { } after)
+        {
+            Add("t.created_at >= @created_after", "created_after", after, NpgsqlDbType.TimestampTz);
+        }
+
+        if (filter.CreatedBefore is { } before)
+        {
+            Add("t.created_at < @created_before", "created_before", before, NpgsqlDbType.TimestampTz);
+        }
+
+        if (filter.Search is { } search)
+        {
+            binders.Add(p =>
+            {
+                p.Add(new NpgsqlParameter<string>("search", NpgsqlDbType.Text) { TypedValue = search });
+                p.Add(new NpgsqlParameter<bool>("public_only", NpgsqlDbType.Boolean) { TypedValue = filter.PublicCommentsOnly });
+            });
+        }
+
+        bind = parameters =>
+        {
+            foreach (var binder in binders)
+            {
+                binder(parameters);
+            }
+        };
+        return string.Join(" AND ", conditions);
+    }
+
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 
-    private static Ticket Map(NpgsqlDataReader reader) => new(
+    private static Guid? NullableGuid(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetGuid(ordinal);
+
+    internal static Ticket Map(NpgsqlDataReader reader) => new(
         reader.GetGuid(0),
         reader.GetInt64(1),
         reader.GetString(2),
@@ -79,14 +319,20 @@ public sealed class TicketStore(NpgsqlDataSource dataSource)
         reader.IsDBNull(6) ? null : reader.GetString(6),
         reader.GetFieldValue<string[]>(7),
         reader.GetGuid(8),
-        reader.IsDBNull(9) ? null : reader.GetGuid(9),
-        reader.GetString(10),
-        NullableTime(reader, 11),
-        NullableTime(reader, 12),
-        reader.GetBoolean(13),
+        NullableGuid(reader, 9),
+        NullableGuid(reader, 10),
+        reader.GetString(11),
+        NullableGuid(reader, 12),
+        NullableTime(reader, 13),
         NullableTime(reader, 14),
-        NullableTime(reader, 15),
+        reader.GetBoolean(15),
         NullableTime(reader, 16),
-        reader.GetFieldValue<DateTimeOffset>(17),
-        reader.GetFieldValue<DateTimeOffset>(18));
+        NullableTime(reader, 17),
+        NullableTime(reader, 18),
+        NullableTime(reader, 19),
+        reader.GetInt32(20),
+        NullableGuid(reader, 21),
+        reader.GetInt32(22),
+        reader.GetFieldValue<DateTimeOffset>(23),
+        reader.GetFieldValue<DateTimeOffset>(24));
 }

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
@@ -9,7 +8,6 @@ using Appliance.IntegrationTests.Infrastructure;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Redis;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace Appliance.IntegrationTests.Identity;
 
@@ -22,27 +20,11 @@ public sealed class AuthTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _api.DisposeAsync();
 
-    private static int _nextIp;
-
-    /// <summary>A client address no other test of this run uses (documentation ranges; it only travels in X-Forwarded-For).</summary>
-    private static string UniqueIp()
-    {
-        var n = Interlocked.Increment(ref _nextIp);
-        string[] nets = ["192.0.2", "198.51.100", "203.0.113"];
-        return $"{nets[(n / 254) % 3]}.{1 + (n % 254)}";
-    }
-
     private static string UniqueEmail() => $"ghost-{Guid.NewGuid():N}@test.example";
 
-    private async Task<HttpResponseMessage> LoginAsync(string email, string password, string? ip = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/login")
-        {
-            Content = JsonContent.Create(new Dictionary<string, string> { ["email"] = email, ["password"] = password }),
-        };
-        request.Headers.Add("X-Forwarded-For", ip ?? UniqueIp());
-        return await _api.Anonymous.SendAsync(request);
-    }
+    private static string UniqueIp() => ApiServer.UniqueIp();
+
+    private Task<HttpResponseMessage> LoginAsync(string email, string password, string? ip = null) => _api.LoginAsync(email, password, ip);
 
     private async Task<(string Access, string Refresh, JsonElement Body)> LoginOkAsync(User user)
     {
@@ -52,12 +34,7 @@ public sealed class AuthTests : IAsyncLifetime
         return (body.GetProperty("access_token").GetString()!, body.GetProperty("refresh_token").GetString()!, body);
     }
 
-    private HttpClient Bearer(string token)
-    {
-        var client = _api.NewClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
+    private HttpClient Bearer(string token) => _api.Bearer(token);
 
     private static JsonElement Part(string jwt, int index)
     {
@@ -66,19 +43,7 @@ public sealed class AuthTests : IAsyncLifetime
         return JsonDocument.Parse(Convert.FromBase64String(part)).RootElement.Clone();
     }
 
-    private async Task<List<string>> AuditActionsAsync(Guid userId)
-    {
-        await using var command = _api.Database!.DataSource.CreateCommand("SELECT action FROM audit_log WHERE entity_id = @id AND action <> 'created' ORDER BY id");
-        command.Parameters.Add(new NpgsqlParameter<string>("id", userId.ToString()));
-        await using var reader = await command.ExecuteReaderAsync();
-        var actions = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            actions.Add(reader.GetString(0));
-        }
-
-        return actions;
-    }
+    private Task<List<string>> AuditActionsAsync(Guid userId) => _api.AuditActionsAsync(userId.ToString());
 
     [Fact]
     public async Task Login_returns_an_rs256_token_with_the_seed_claims_and_a_refresh_token()

@@ -29,6 +29,13 @@ public sealed class ApiServer : IAsyncDisposable
         return directory;
     });
 
+    private static readonly Lazy<string> SharedFieldEncryptionKeyFile = new(() =>
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("appliance-fieldkey-").FullName, "field-encryption.key");
+        WriteKeyFile(path, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        return path;
+    });
+
     private ApiServer(WebApplication app, TestDatabase? database, Uri baseAddress, CapturingLoggerProvider logs)
     {
         _app = app;
@@ -41,6 +48,16 @@ public sealed class ApiServer : IAsyncDisposable
 
     /// <summary>A key directory with one signing key, shared by every server of this test run.</summary>
     public static string KeyDirectory => SharedKeyDirectory.Value;
+
+    /// <summary>A field-encryption key file (32 random bytes, base64, 0600) as provisioning writes it, shared by the run.</summary>
+    public static string FieldEncryptionKeyFile => SharedFieldEncryptionKeyFile.Value;
+
+    /// <summary>Writes <paramref name="key"/> as a key file: base64 and a newline, mode 0600.</summary>
+    public static void WriteKeyFile(string path, byte[] key)
+    {
+        File.WriteAllText(path, Convert.ToBase64String(key) + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
 
     public Uri BaseAddress { get; }
 
@@ -58,11 +75,13 @@ public sealed class ApiServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts an API; <paramref name="settings"/> override the defaults (database, Redis, loopback port 0).</summary>
+    /// <summary>Starts an API; <paramref name="settings"/> override the defaults (database, Redis, loopback port 0);
+    /// <paramref name="time"/> replaces the server's clock.</summary>
     public static async Task<ApiServer> StartAsync(
         Dictionary<string, string?>? settings = null,
         Action<WebApplication>? mapExtra = null,
-        bool withDatabase = true)
+        bool withDatabase = true,
+        TimeProvider? time = null)
     {
         var database = withDatabase ? await TestDatabase.CreateAsync() : null;
         var values = new Dictionary<string, string?>
@@ -72,6 +91,7 @@ public sealed class ApiServer : IAsyncDisposable
             ["Redis:Password"] = TestEnvironment.RedisPassword,
             ["Http:Url"] = "http://127.0.0.1:0",
             ["Identity:KeyDirectory"] = KeyDirectory,
+            ["Security:FieldEncryptionKeyFile"] = FieldEncryptionKeyFile,
         };
         foreach (var (key, value) in settings ?? [])
         {
@@ -79,7 +99,14 @@ public sealed class ApiServer : IAsyncDisposable
         }
 
         var logs = new CapturingLoggerProvider();
-        var app = ApiHost.Build([], values, builder => builder.Logging.AddProvider(logs));
+        var app = ApiHost.Build([], values, builder =>
+        {
+            builder.Logging.AddProvider(logs);
+            if (time is not null)
+            {
+                builder.Services.AddSingleton(time);
+            }
+        });
         mapExtra?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -119,6 +146,52 @@ public sealed class ApiServer : IAsyncDisposable
         var client = NewClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", IssueToken(user.Id, user.Role, user.CustomerId));
         return client;
+    }
+
+    private static int _nextIp;
+
+    /// <summary>A client address no other test of this run uses (documentation ranges; it only travels in X-Forwarded-For,
+    /// which the server believes when started with <c>Http:TrustedProxies=127.0.0.1</c>), so login limits of one test
+    /// never block another.</summary>
+    public static string UniqueIp()
+    {
+        var n = Interlocked.Increment(ref _nextIp);
+        string[] nets = ["192.0.2", "198.51.100", "203.0.113"];
+        return $"{nets[(n / 254) % 3]}.{1 + (n % 254)}";
+    }
+
+    /// <summary>POST /auth/login from <paramref name="ip"/> (a unique address unless given).</summary>
+    public async Task<HttpResponseMessage> LoginAsync(string email, string password, string? ip = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/login")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new Dictionary<string, string> { ["email"] = email, ["password"] = password }),
+        };
+        request.Headers.Add("X-Forwarded-For", ip ?? UniqueIp());
+        return await Anonymous.SendAsync(request);
+    }
+
+    /// <summary>A client sending <paramref name="token"/> (an access token or an API key) as the bearer credential.</summary>
+    public HttpClient Bearer(string token)
+    {
+        var client = NewClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>The audit actions about <paramref name="entityId"/> in order, without the row that created it.</summary>
+    public async Task<List<string>> AuditActionsAsync(string entityId)
+    {
+        await using var command = Database!.DataSource.CreateCommand("SELECT action FROM audit_log WHERE entity_id = @id AND action <> 'created' ORDER BY id");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<string>("id", entityId));
+        await using var reader = await command.ExecuteReaderAsync();
+        var actions = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            actions.Add(reader.GetString(0));
+        }
+
+        return actions;
     }
 
     public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

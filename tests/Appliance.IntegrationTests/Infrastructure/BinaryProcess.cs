@@ -90,6 +90,7 @@ public sealed class BinaryProcess : IAsyncDisposable
             ["APPLIANCE_Redis__Endpoint"] = TestEnvironment.RedisEndpoint,
             ["APPLIANCE_Http__Url"] = $"http://127.0.0.1:{httpPort}",
             ["APPLIANCE_Identity__KeyDirectory"] = ApiServer.KeyDirectory,
+            ["APPLIANCE_Security__FieldEncryptionKeyFile"] = ApiServer.FieldEncryptionKeyFile,
         };
         if (TestEnvironment.RedisPassword is { } password)
         {

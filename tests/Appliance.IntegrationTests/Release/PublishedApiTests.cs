@@ -201,4 +201,95 @@ public sealed class PublishedIdentityCommandTests
         Assert.True(login is { IsSuccessStatusCode: true }, api.Output);
         await api.TerminateAsync();
     }
+
+    public static TheoryData<string, string> BadFieldKeys() => new()
+    {
+        { "unset", "Security:FieldEncryptionKeyFile is missing" },
+        { "absent", "does not exist" },
+        { "short", "holds 16 bytes; 32 are required" },
+        { "readable", "must have mode 0600" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadFieldKeys))]
+    public async Task A_missing_or_bad_field_encryption_key_stops_the_api_with_one_line_and_exit_78(string problem, string expected)
+    {
+        var environment = BinaryProcess.Environment("Host=127.0.0.1;Port=1", BinaryProcess.FreePort());
+        var path = Path.Combine(environment["APPLIANCE_CONFIG_DIR"], "field-encryption.key");
+        switch (problem)
+        {
+            case "unset":
+                environment.Remove("APPLIANCE_Security__FieldEncryptionKeyFile");
+                break;
+            case "absent":
+                environment["APPLIANCE_Security__FieldEncryptionKeyFile"] = path;
+                break;
+            case "short":
+                ApiServer.WriteKeyFile(path, new byte[16]);
+                environment["APPLIANCE_Security__FieldEncryptionKeyFile"] = path;
+                break;
+            default:
+                ApiServer.WriteKeyFile(path, new byte[32]);
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+                environment["APPLIANCE_Security__FieldEncryptionKeyFile"] = path;
+                break;
+        }
+
+        var (exit, output) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment);
+        Assert.Equal(ExitCodes.Configuration, exit);
+        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("configuration error: Security:FieldEncryptionKeyFile", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_published_binary_enrols_mfa_signs_in_in_two_steps_and_accepts_an_api_key()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var port = BinaryProcess.FreePort();
+        var environment = BinaryProcess.Environment(database.ConnectionString, port);
+        var passwordFile = Path.Combine(environment["APPLIANCE_CONFIG_DIR"], "pw");
+        await File.WriteAllTextAsync(passwordFile, "first-admin-passphrase\n");
+        var (created, createdOutput) = await BinaryProcess.RunAsync(BinaryProcess.PublishedApi, environment, "create-admin", "--email", "mfa@msp.example", "--password-file", passwordFile);
+        Assert.True(created == 0, createdOutput);
+
+        await using var api = BinaryProcess.Start(BinaryProcess.PublishedApi, environment);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        var credentials = ApiServer.Json("{\"email\":\"mfa@msp.example\",\"password\":\"first-admin-passphrase\"}");
+        HttpResponseMessage? login = null;
+        for (var i = 0; i < 200 && login is null; i++)
+        {
+            try
+            {
+                login = await http.PostAsync("/api/v1/auth/login", credentials);
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.True(login is { IsSuccessStatusCode: true }, api.Output);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", (await ApiServer.ReadJsonAsync(login)).GetProperty("access_token").GetString());
+        var enrol = await ApiServer.ReadJsonAsync(await http.PostAsync("/api/v1/auth/mfa/enroll", null));
+        Assert.StartsWith("data:image/png;base64,", enrol.GetProperty("qr_png").GetString(), StringComparison.Ordinal);
+        var secret = Appliance.Platform.Security.Base32.Decode(enrol.GetProperty("secret").GetString()!);
+        var confirm = await http.PostAsync("/api/v1/auth/mfa/confirm", ApiServer.Json($"{{\"code\":\"{Appliance.Platform.Security.Totp.Compute(secret, DateTimeOffset.UtcNow)}\"}}"));
+        Assert.Equal(10, (await ApiServer.ReadJsonAsync(confirm)).GetProperty("recovery_codes").GetArrayLength());
+
+        var key = await http.PostAsync("/api/v1/api-keys", ApiServer.Json("{\"name\":\"published\",\"permissions\":[\"customer:view\"]}"));
+        Assert.Equal(201, (int)key.StatusCode);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", (await ApiServer.ReadJsonAsync(key)).GetProperty("key").GetString());
+        Assert.Equal(200, (int)(await http.GetAsync("/api/v1/customers")).StatusCode);
+
+        http.DefaultRequestHeaders.Authorization = null;
+        var challenge = await ApiServer.ReadJsonAsync(await http.PostAsync("/api/v1/auth/login", credentials));
+        // The next step's code: the confirming code's step is used up.
+        var code = Appliance.Platform.Security.Totp.Compute(secret, DateTimeOffset.UtcNow.AddSeconds(30));
+        var verify = await http.PostAsync("/api/v1/auth/mfa/verify", ApiServer.Json($"{{\"mfa_token\":\"{challenge.GetProperty("mfa_token").GetString()}\",\"code\":\"{code}\"}}"));
+        Assert.True(verify.IsSuccessStatusCode, await verify.Content.ReadAsStringAsync());
+        Assert.True((await ApiServer.ReadJsonAsync(verify)).GetProperty("user").GetProperty("mfa_enabled").GetBoolean());
+        await api.TerminateAsync();
+        Assert.Equal(0, api.ExitCode);
+    }
 }

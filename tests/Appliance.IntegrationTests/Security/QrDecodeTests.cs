@@ -100,7 +100,7 @@ public sealed class QrDecodeTests
         Assert.Equal(text, await DecodeAsync(png));
     }
 
-    private static async Task<string> DecodeAsync(byte[] png)
+    internal static async Task<string> DecodeAsync(byte[] png)
     {
         var zbarimg = (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':')
             .Where(dir => dir.Length > 0)

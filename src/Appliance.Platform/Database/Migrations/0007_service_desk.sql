@@ -29,13 +29,43 @@ ALTER TABLE tickets ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
 ) STORED;
 CREATE INDEX tickets_search ON tickets USING gin (search_vector) WHERE deleted_at IS NULL;
 
+-- What a search box's text means: every word must match, each in its German or its English stem (so "Drucker" finds
+-- "Druckers" and "printing" finds "printers"), numbers and codes as written (ticket numbers, "E12345"). Words that
+-- are stop words in both languages are dropped; text with no searchable word gives NULL, which matches nothing.
+-- Immutable, so the planner folds it into a constant and the GIN indexes see a plain tsquery.
+CREATE FUNCTION ticket_search_query(search text) RETURNS tsquery
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    word text;
+    lexeme text;
+    alternatives tsquery;
+    result tsquery;
+BEGIN
+    -- token types 12 blank, 15-17 hyphenated compounds (their parts come as tokens of their own)
+    FOR word IN SELECT p.token FROM ts_parse('default', left(search, 200)) AS p WHERE p.tokid NOT IN (12, 15, 16, 17) LOOP
+        alternatives := NULL;
+        FOR lexeme IN SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('german', word) || to_tsvector('english', word))) LOOP
+            alternatives := CASE WHEN alternatives IS NULL THEN plainto_tsquery('simple', lexeme)
+                                 ELSE alternatives || plainto_tsquery('simple', lexeme) END;
+        END LOOP;
+        IF alternatives IS NOT NULL THEN
+            result := CASE WHEN result IS NULL THEN alternatives ELSE result && alternatives END;
+        END IF;
+    END LOOP;
+    RETURN result;
+END $$;
+
 -- The queue views: two filters and a sort served from one index each, newest first.
 CREATE INDEX tickets_status_priority ON tickets (status, priority, created_at DESC, id) WHERE deleted_at IS NULL;
 CREATE INDEX tickets_priority_created ON tickets (priority, created_at DESC, id) WHERE deleted_at IS NULL;
 CREATE INDEX tickets_category ON tickets (lower(category), created_at DESC) WHERE deleted_at IS NULL AND category IS NOT NULL;
 CREATE INDEX tickets_tags ON tickets USING gin (tags) WHERE deleted_at IS NULL;
+-- The SLA breach job's two questions: open, running clocks past the resolution due date, or past the response due date
+-- without a first response. Both stay small: breached, answered and closed tickets leave them.
 CREATE INDEX tickets_sla_open ON tickets (sla_resolution_due) WHERE deleted_at IS NULL AND NOT sla_breached
     AND status IN ('new', 'assigned', 'in_progress');
+CREATE INDEX tickets_sla_response_open ON tickets (sla_response_due) WHERE deleted_at IS NULL AND NOT sla_breached
+    AND first_response_at IS NULL AND status IN ('new', 'assigned', 'in_progress');
 CREATE INDEX tickets_merged_into ON tickets (merged_into) WHERE merged_into IS NOT NULL;
 
 CREATE TABLE ticket_sla_pauses (
@@ -109,6 +139,15 @@ CREATE FUNCTION ticket_counts_as_open(status text, deleted_at timestamptz) RETUR
 
 CREATE FUNCTION technician_load_track() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- Updates name these columns whether or not they change; only a real change moves a count.
+    IF TG_OP = 'UPDATE' AND OLD.assigned_to IS NOT DISTINCT FROM NEW.assigned_to
+       AND ticket_counts_as_open(OLD.status, OLD.deleted_at) = ticket_counts_as_open(NEW.status, NEW.deleted_at) THEN
+        RETURN NULL;
+    END IF;
+    -- A reassignment touches two counts: lock them in one order so two opposite reassignments cannot deadlock.
+    IF TG_OP = 'UPDATE' AND OLD.assigned_to IS NOT NULL AND NEW.assigned_to IS NOT NULL AND OLD.assigned_to <> NEW.assigned_to THEN
+        PERFORM 1 FROM technician_load WHERE user_id IN (OLD.assigned_to, NEW.assigned_to) ORDER BY user_id FOR UPDATE;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.assigned_to IS NOT NULL AND ticket_counts_as_open(OLD.status, OLD.deleted_at) THEN
         UPDATE technician_load SET open_tickets = open_tickets - 1 WHERE user_id = OLD.assigned_to;
     END IF;
@@ -128,3 +167,40 @@ INSERT INTO technician_load (user_id, open_tickets)
 SELECT assigned_to, count(*) FROM tickets
  WHERE assigned_to IS NOT NULL AND ticket_counts_as_open(status, deleted_at)
  GROUP BY assigned_to;
+
+-- Every technician has a count from the start, so concurrent creates lock (or skip) an existing row instead of racing
+-- to insert the first one.
+INSERT INTO technician_load (user_id)
+SELECT id FROM users WHERE role IN ('technician_l1', 'technician_l2')
+ON CONFLICT (user_id) DO NOTHING;
+
+CREATE FUNCTION technician_load_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO technician_load (user_id) VALUES (NEW.id) ON CONFLICT (user_id) DO NOTHING;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER users_technician_load
+    AFTER INSERT OR UPDATE OF role ON users
+    FOR EACH ROW WHEN (NEW.role IN ('technician_l1', 'technician_l2'))
+    EXECUTE FUNCTION technician_load_row();
+
+-- Auto-assignment reads the active technicians with a skill in one indexed lookup.
+CREATE INDEX users_technician_skills ON users USING gin (skills) WHERE is_active AND role IN ('technician_l1', 'technician_l2');
+
+-- The first public reply by a member of staff is the ticket's first response (it stops the response clock), whichever
+-- code path writes the comment. Internal notes and the customer's own comments do not count.
+CREATE FUNCTION ticket_first_response_track() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT NEW.is_internal AND NEW.deleted_at IS NULL AND NEW.author_id IS NOT NULL THEN
+        UPDATE tickets t SET first_response_at = NEW.created_at, version = t.version + 1, updated_at = greatest(t.updated_at, NEW.created_at)
+          FROM users u
+         WHERE t.id = NEW.ticket_id AND t.first_response_at IS NULL AND t.deleted_at IS NULL
+           AND u.id = NEW.author_id AND u.role <> 'customer_admin';
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER ticket_comments_first_response
+    AFTER INSERT ON ticket_comments
+    FOR EACH ROW EXECUTE FUNCTION ticket_first_response_track();

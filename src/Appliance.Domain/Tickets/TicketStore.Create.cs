@@ -1,0 +1,170 @@
+using Appliance.Domain.Audit;
+using Appliance.Domain.Common;
+using Appliance.Domain.Events;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Appliance.Domain.Tickets;
+
+public sealed partial class TicketStore
+{
+    // Which busy technician the next create waits for when every skilled one is being assigned to at that moment.
+    private int _busyRotation;
+
+    /// <summary>
+    /// Creates a ticket: due dates from the customer's effective SLA policy, auto-assignment, audit row and
+    /// <c>ticket.created</c> (+ <c>ticket.assigned</c>) in one transaction. An unknown or deleted customer is a
+    /// validation error on <c>customer_id</c> and nothing is written (the ticket number it may have drawn is not reused).
+    /// </summary>
+    public async Task<Ticket> CreateAsync(ValidTicket ticket, Guid? createdBy, AuditContext audit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        var now = time.GetUtcNow();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var (policy, candidates) = await ReadCustomerAndCandidatesAsync(connection, transaction, ticket.CustomerId, ticket.Category, cancellationToken);
+        var terms = policy is { } effective ? await slaPolicies.GetAsync(effective.Id, effective.UpdatedAt, cancellationToken) : null;
+        var due = TicketSla.ForNewTicket(terms, ticket.Priority, now);
+        var assignee = await ChooseAssigneeAsync(connection, transaction, ticket.Category, candidates, cancellationToken);
+
+        await using var insert = new NpgsqlCommand(
+            $"""
+            INSERT INTO tickets AS t (title, description, status, priority, category, tags, customer_id, assigned_to, created_by, source,
+                                      sla_policy_id, sla_response_due, sla_resolution_due, created_at, updated_at)
+            VALUES (@title, @description, @status, @priority, @category, @tags, @customer, @assignee, @created_by, @source,
+                    @policy, @response_due, @resolution_due, @now, @now)
+            RETURNING {Columns}
+            """,
+            connection,
+            transaction);
+        insert.Parameters.Add(new NpgsqlParameter<string>("title", ticket.Title));
+        insert.Parameters.Add(new NpgsqlParameter<string>("description", ticket.Description));
+        insert.Parameters.Add(new NpgsqlParameter<string>("status", assignee is null ? TicketWorkflow.New : TicketWorkflow.Assigned));
+        insert.Parameters.Add(new NpgsqlParameter<string>("priority", ticket.Priority));
+        insert.Parameters.Add(new NpgsqlParameter<string?>("category", NpgsqlDbType.Text) { TypedValue = ticket.Category });
+        insert.Parameters.Add(new NpgsqlParameter<string[]>("tags", [.. ticket.Tags]));
+        insert.Parameters.Add(new NpgsqlParameter<Guid>("customer", ticket.CustomerId));
+        insert.Parameters.Add(new NpgsqlParameter<Guid?>("assignee", NpgsqlDbType.Uuid) { TypedValue = assignee });
+        insert.Parameters.Add(new NpgsqlParameter<Guid?>("created_by", NpgsqlDbType.Uuid) { TypedValue = createdBy });
+        insert.Parameters.Add(new NpgsqlParameter<string>("source", ticket.Source));
+        insert.Parameters.Add(new NpgsqlParameter<Guid?>("policy", NpgsqlDbType.Uuid) { TypedValue = terms?.PolicyId });
+        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("response_due", NpgsqlDbType.TimestampTz) { TypedValue = due.ResponseDue });
+        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("resolution_due", NpgsqlDbType.TimestampTz) { TypedValue = due.ResolutionDue });
+        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        Ticket created;
+        await using (var reader = await insert.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            created = Map(reader);
+        }
+
+        await ChangeLog.RecordAsync(connection, transaction, audit, TicketEvents.Entity, created.Id, ChangeLog.Created, null, created, DomainJsonContext.Default.Ticket, cancellationToken);
+        if (assignee is not null)
+        {
+            await TicketEvents.AssignedAsync(connection, transaction, audit, created, null, automatic: true, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return created;
+    }
+
+    /// <summary>
+    /// One round trip: the customer must be live (its row is key-share locked so it cannot be deleted under the new
+    /// ticket) and brings its effective SLA policy (its own, else the default) with the policy's version stamp; then the
+    /// active technicians skilled in the category with their open-ticket counts.
+    /// </summary>
+    private static async Task<((Guid Id, DateTimeOffset UpdatedAt)? Policy, List<(AssignmentCandidate Candidate, bool HasLoadRow)> Candidates)> ReadCustomerAndCandidatesAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid customerId, string? category, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var customer = new NpgsqlBatchCommand("""
+            SELECT p.id, p.updated_at
+              FROM customers c
+              LEFT JOIN sla_policies p ON p.id = coalesce(c.sla_policy_id, (SELECT d.id FROM sla_policies d WHERE d.is_default))
+             WHERE c.id = @customer AND c.deleted_at IS NULL
+               FOR KEY SHARE OF c
+            """);
+        customer.Parameters.Add(new NpgsqlParameter<Guid>("customer", customerId));
+        batch.BatchCommands.Add(customer);
+        if (category is not null)
+        {
+            var skilled = new NpgsqlBatchCommand("""
+                SELECT u.id, u.skills, coalesce(l.open_tickets, 0), u.created_at, l.user_id IS NOT NULL
+                  FROM users u LEFT JOIN technician_load l ON l.user_id = u.id
+                 WHERE u.is_active AND u.role IN ('technician_l1', 'technician_l2') AND u.skills @> ARRAY[lower(@category)]
+                """);
+            skilled.Parameters.Add(new NpgsqlParameter<string>("category", category));
+            batch.BatchCommands.Add(skilled);
+        }
+
+        var candidates = new List<(AssignmentCandidate, bool)>();
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            throw new DomainValidationException([new FieldError("customer_id", "Unknown customer")]);
+        }
+
+        (Guid, DateTimeOffset)? policy = reader.IsDBNull(0) ? null : (reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1));
+
+        if (category is not null)
+        {
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                candidates.Add((new AssignmentCandidate(reader.GetGuid(0), reader.GetFieldValue<string[]>(1), reader.GetInt32(2), reader.GetFieldValue<DateTimeOffset>(3)), reader.GetBoolean(4)));
+            }
+        }
+
+        return (policy, candidates);
+    }
+
+    /// <summary>
+    /// <see cref="AutoAssignment.Choose"/> made safe for many concurrent creates. The candidates are ranked by the rule
+    /// (best first) and the best one whose load row no other create holds is locked with SKIP LOCKED: while one create
+    /// assigns to the least-loaded technician (whose count is about to rise) the others move on to the next-best instead
+    /// of queueing behind it. Only when every skilled technician is being assigned a ticket at this very moment does a
+    /// create wait, for one of them taken in turn. Each create locks one load row, so creates cannot deadlock each other.
+    /// </summary>
+    private async Task<Guid?> ChooseAssigneeAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string? category, List<(AssignmentCandidate Candidate, bool HasLoadRow)> candidates, CancellationToken cancellationToken)
+    {
+        var ranked = Rank(category, [.. candidates.Select(c => c.Candidate)]);
+        if (ranked.Count == 0)
+        {
+            return null;
+        }
+
+        foreach (var (candidate, _) in candidates.Where(c => !c.HasLoadRow))
+        {
+            // A technician whose count row is missing (made before the trigger that creates it): rare, its own round trip.
+            await using var create = new NpgsqlCommand("INSERT INTO technician_load (user_id) VALUES (@user) ON CONFLICT (user_id) DO NOTHING", connection, transaction);
+            create.Parameters.Add(new NpgsqlParameter<Guid>("user", candidate.UserId));
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var lockFree = new NpgsqlCommand(
+            "SELECT user_id FROM technician_load WHERE user_id = ANY(@ranked) ORDER BY array_position(@ranked, user_id) LIMIT 1 FOR UPDATE SKIP LOCKED",
+            connection,
+            transaction);
+        lockFree.Parameters.Add(new NpgsqlParameter<Guid[]>("ranked", [.. ranked]));
+        if (await lockFree.ExecuteScalarAsync(cancellationToken) is Guid free)
+        {
+            return free;
+        }
+
+        return ranked[(int)((uint)Interlocked.Increment(ref _busyRotation) % (uint)ranked.Count)];
+    }
+
+    /// <summary>The candidates in the order the assignment rule prefers them (those without the skill left out).</summary>
+    private static List<Guid> Rank(string? category, List<AssignmentCandidate> candidates)
+    {
+        var ranked = new List<Guid>(candidates.Count);
+        while (AutoAssignment.Choose(category, candidates) is { } best)
+        {
+            ranked.Add(best);
+            candidates.RemoveAll(c => c.UserId == best);
+        }
+
+        return ranked;
+    }
+}
