@@ -66,9 +66,11 @@ internal static class TicketRecords
         where T : class, IVersioned
     {
         ArgumentNullException.ThrowIfNull(change);
-        if (IfMatch(context) is not { } expected)
+        ArgumentNullException.ThrowIfNull(context);
+        var (expected, error) = EntityTags.ReadIfMatch(context.Request);
+        if (expected is null)
         {
-            return MalformedIfMatch(context);
+            return MalformedIfMatch(context, error!);
         }
 
         var write = await change(expected);
@@ -86,9 +88,11 @@ internal static class TicketRecords
         where T : class
     {
         ArgumentNullException.ThrowIfNull(delete);
-        if (IfMatch(context) is not { } expected)
+        ArgumentNullException.ThrowIfNull(context);
+        var (expected, error) = EntityTags.ReadIfMatch(context.Request);
+        if (expected is null)
         {
-            return MalformedIfMatch(context);
+            return MalformedIfMatch(context, error!);
         }
 
         var write = await delete(expected);
@@ -125,12 +129,6 @@ internal static class TicketRecords
             : Refusal(context, write, what);
     }
 
-    private static ExpectedVersion? IfMatch(HttpContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return EntityTags.ReadIfMatch(context.Request).Expected;
-    }
-
-    private static JsonHttpResult<ErrorEnvelope> MalformedIfMatch(HttpContext context) =>
-        ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "Malformed If-Match header", [EntityTags.ReadIfMatch(context.Request).Error!]);
+    private static JsonHttpResult<ErrorEnvelope> MalformedIfMatch(HttpContext context, ErrorDetail error) =>
+        ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "Malformed If-Match header", [error]);
 }
