@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
 using Appliance.Api.Json;
@@ -51,7 +50,7 @@ public static class CommentsApi
         return routes;
     }
 
-    public static Task<Results<Ok<ListResponse<TicketComment>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListTicketComments(
+    public static Task<Results<Ok<ListResponse<TicketComment>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListTicketComments(
         Guid ticketId, HttpContext context, CommentStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -79,7 +78,7 @@ public static class CommentsApi
         return TicketRecords.Created(context, write, "Ticket", comment => $"/api/v1/comments/{comment.Id}");
     }
 
-    public static Task<Results<Ok<TicketComment>, Ok<JsonObject>, JsonHttpResult<ErrorEnvelope>>> GetComment(
+    public static Task<Results<Ok<TicketComment>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetComment(
         Guid id, HttpContext context, CommentStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Appliance.Api.Http;
 using Appliance.Domain.Common;
@@ -17,10 +16,10 @@ internal static class TicketRecords
 
     /// <summary>Sparse fields only: these records embed nothing.</summary>
     public static Shaper<T> Fields<T>(JsonTypeInfo<T> typeInfo) =>
-        (representation, _, _) => Task.FromResult<Func<T, JsonObject>>(item => representation.Shape(item, typeInfo));
+        (representation, _, _) => Task.FromResult<Func<T, Shaped>>(item => representation.Shape(item, typeInfo));
 
     /// <summary>One record with its ETag (<c>fields</c> honoured); 404 when <paramref name="read"/> finds nothing visible.</summary>
-    public static async Task<Results<Ok<T>, Ok<JsonObject>, JsonHttpResult<ErrorEnvelope>>> GetAsync<T>(
+    public static async Task<Results<Ok<T>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetAsync<T>(
         HttpContext context, string what, JsonTypeInfo<T> typeInfo, Func<Task<T?>> read)
         where T : class, IVersioned
     {
@@ -42,7 +41,7 @@ internal static class TicketRecords
     }
 
     /// <summary>A list under <c>/tickets/{id}/…</c>; <paramref name="read"/> gives null when the ticket is not there for the caller (404).</summary>
-    public static async Task<Results<Ok<ListResponse<T>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListOfTicketAsync<T>(
+    public static async Task<Results<Ok<ListResponse<T>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListOfTicketAsync<T>(
         HttpContext context, ListQuery query, JsonTypeInfo<T> typeInfo, Func<Task<Paged<T>?>> read, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);

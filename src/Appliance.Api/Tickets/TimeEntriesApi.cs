@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
 using Appliance.Api.Json;
@@ -92,7 +91,7 @@ public static class TimeEntriesApi
         return routes;
     }
 
-    public static Task<Results<Ok<ListResponse<TimeEntry>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListTicketTimeEntries(
+    public static Task<Results<Ok<ListResponse<TimeEntry>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListTicketTimeEntries(
         Guid ticketId, HttpContext context, TimeEntryStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -107,7 +106,7 @@ public static class TimeEntriesApi
             cancellationToken);
     }
 
-    public static Task<Results<Ok<ListResponse<TimeEntry>>, Ok<ListResponse<JsonObject>>, JsonHttpResult<ErrorEnvelope>>> ListTimeEntries(
+    public static Task<Results<Ok<ListResponse<TimeEntry>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListTimeEntries(
         HttpContext context, TimeEntryStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -127,7 +126,7 @@ public static class TimeEntriesApi
         return TicketRecords.Created(context, write, "Ticket", entry => $"/api/v1/time-entries/{entry.Id}");
     }
 
-    public static Task<Results<Ok<TimeEntry>, Ok<JsonObject>, JsonHttpResult<ErrorEnvelope>>> GetTimeEntry(
+    public static Task<Results<Ok<TimeEntry>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetTimeEntry(
         Guid id, HttpContext context, TimeEntryStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
