@@ -4,7 +4,9 @@
 #   bench_stack WORK   publish the API into WORK/api unless APPLIANCE_PUBLISHED_API names a binary, start a
 #                      throwaway PostgreSQL and Redis on free loopback ports under WORK, export the APPLIANCE_*
 #                      settings for them (API on a free port), create a signing key and a field-encryption
-#                      key, and migrate.
+#                      key, and migrate. A cluster already in WORK/pg is started as it is (BENCH_PG_PASSWORD
+#                      is then its superuser password). BENCH_PG_DURABLE=1 keeps fsync and synchronous
+#                      commit on (the default turns them off, as the tests do).
 #                      Sets BENCH_BINARY, BENCH_HTTP_PORT, BENCH_REDIS_PORT, BENCH_REDIS_PASSWORD.
 #   bench_stack_stop WORK
 #                      stop what bench_stack started (idempotent)
@@ -20,12 +22,16 @@ bench_stack() {
     BENCH_BINARY=$work/api/appliance-api
   fi
 
-  pg_password=$(random_alnum 24)
+  pg_password=${BENCH_PG_PASSWORD:-$(random_alnum 24)}
   BENCH_REDIS_PASSWORD=$(random_alnum 24)
   pg_port=$(free_port)
   BENCH_REDIS_PORT=$(free_port)
   BENCH_HTTP_PORT=$(free_port)
-  pg_start "$work/pg" "$pg_port" "$work/pgsock" "$work/pg.log" "$pg_password" --fast || die "PostgreSQL did not start"
+  local -a pg_mode=(--fast)
+  if [[ ${BENCH_PG_DURABLE:-0} == 1 ]]; then
+    pg_mode=()
+  fi
+  pg_start "$work/pg" "$pg_port" "$work/pgsock" "$work/pg.log" "$pg_password" "${pg_mode[@]}" || die "PostgreSQL did not start"
   redis_start "$work/redis" "$BENCH_REDIS_PORT" "$BENCH_REDIS_PASSWORD" "$work/redis.log" || die "Redis did not start"
 
   mkdir -p "$work/etc"

@@ -243,9 +243,9 @@ login() {
   [[ -n "$TOKEN" ]] || { echo "no access_token in: ${body:0:300}"; return 1; }
 }
 
-# The record the end-to-end check creates. Ticket creation is not in the API yet: when
-# POST /api/v1/tickets exists, switch this one line to create_ticket.
-E2E_CREATE=create_customer
+# The record the end-to-end check creates: a customer, then a ticket for it (SLA and auto-assignment on the
+# primary). create_customer alone checks the CRM path only.
+E2E_CREATE=create_ticket
 
 # api_post PATH JSON: POST as the admin through HAProxy, expecting 201 with an "id"; sets ID.
 api_post() {
@@ -322,9 +322,11 @@ check_replication() {
   state=$(pct exec "$(ct_of postgres)" -- runuser -u postgres -- psql -X -At -c \
     "SELECT state FROM pg_stat_replication WHERE client_addr = '$(topology_get postgres-replica ip)'")
   [[ "$state" == streaming ]] || { echo "replica state '${state:-absent}'"; return 1; }
-  # The customer (or ticket) written above has reached the standby.
-  [[ "$(pct exec "$(ct_of postgres-replica)" -- runuser -u postgres -- psql -X -At -d appliance -c 'SELECT count(*) > 0 FROM customers')" == t ]] ||
-    { echo "the standby has no customers"; return 1; }
+  # The record written above (the last ID: the ticket, or the customer) has reached the standby.
+  local table=customers
+  [[ $E2E_CREATE == create_ticket ]] && table=tickets
+  [[ "$(pct exec "$(ct_of postgres-replica)" -- runuser -u postgres -- psql -X -At -d appliance -c "SELECT count(*) FROM $table WHERE id::text = '${ID:-none}'")" == 1 ]] ||
+    { echo "the standby does not have $table ${ID:-none}"; return 1; }
 }
 
 check_health_script_recovers() {

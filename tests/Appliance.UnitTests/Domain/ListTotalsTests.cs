@@ -11,7 +11,24 @@ public sealed class ListTotalsTests
     {
         public DateTimeOffset Now { get; set; } = new(2026, 11, 22, 8, 0, 0, TimeSpan.Zero);
 
+        /// <summary>Timeouts never fire: a test about shared counts must not depend on how fast a loaded machine runs them.</summary>
+        public bool TimersHeld { get; init; }
+
         public override DateTimeOffset GetUtcNow() => Now;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            TimersHeld ? new HeldTimer() : base.CreateTimer(callback, state, dueTime, period);
+
+        private sealed class HeldTimer : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
     }
 
     private static Action<NpgsqlParameterCollection> Bind(string status, params string[] priorities) => p =>
@@ -34,7 +51,7 @@ public sealed class ListTotalsTests
     [Fact]
     public async Task Concurrent_misses_share_one_count_and_later_callers_get_it_from_the_cache()
     {
-        var totals = new ListTotals(new ManualClock());
+        var totals = new ListTotals(new ManualClock { TimersHeld = true });
         var calls = 0;
         var release = new TaskCompletionSource();
         async Task<long> Count(CancellationToken _)

@@ -5,18 +5,18 @@ using System.Text;
 
 // Usage: Appliance.LoadGen --base URL --rate RPS --duration SECONDS [--warmup SECONDS] [--header 'Name: value']...
 //                          (--paths-file FILE | --path PATH) [--method GET|POST] [--body-template FILE] [--label TEXT]
-//                          [--connections N]
+//                          [--connections N] [--values-file FILE]
 //
 // Sends requests at a fixed rate (open loop): request i is due at start + i/rate whatever happened to earlier ones, and
 // its latency is measured from that due time, so a stalled server shows up as latency instead of silently lowering the
 // rate (no coordinated omission). Paths rotate through --paths-file (one per line). A body template has "{i}" replaced
-// by the request's sequence number. Prints one line:
+// by the request's sequence number and "{v}" by the next line of --values-file (rotating, e.g. customer ids). Prints one line:
 //   LABEL rate=R/s achieved=A/s ok=N errors=N p50=X ms p95=X ms p99=X ms max=X ms
 // Exit codes: 0 done (errors are reported, not fatal); 64 bad arguments.
 var options = Options.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: Appliance.LoadGen --base URL --rate RPS --duration SECONDS (--path P | --paths-file F) [--method M] [--body-template F] [--header 'N: V']... [--warmup S] [--label L] [--connections N]");
+    Console.Error.WriteLine("usage: Appliance.LoadGen --base URL --rate RPS --duration SECONDS (--path P | --paths-file F) [--method M] [--body-template F] [--header 'N: V']... [--warmup S] [--label L] [--connections N] [--values-file F]");
     return 64;
 }
 
@@ -98,7 +98,13 @@ static async Task SendAsync(HttpClient client, Options options, int index, long 
 
         if (options.BodyTemplate is not null)
         {
-            request.Content = new StringContent(options.BodyTemplate.Replace("{i}", index.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal), Encoding.UTF8, "application/json");
+            var body = options.BodyTemplate.Replace("{i}", index.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+            if (options.Values.Count > 0)
+            {
+                body = body.Replace("{v}", options.Values[index % options.Values.Count], StringComparison.Ordinal);
+            }
+
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
         }
 
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead);
@@ -126,7 +132,8 @@ internal sealed record Options(
     string? BodyTemplate,
     IReadOnlyList<(string Name, string Value)> Headers,
     string Label,
-    int Connections)
+    int Connections,
+    IReadOnlyList<string> Values)
 {
     public static Options? Parse(string[] args)
     {
@@ -135,6 +142,7 @@ internal sealed record Options(
         var method = HttpMethod.Get;
         var paths = new List<string>();
         var headers = new List<(string, string)>();
+        var values = new List<string>();
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             var value = args[i + 1];
@@ -149,6 +157,7 @@ internal sealed record Options(
                 case "--path": paths.Add(value); break;
                 case "--paths-file": paths.AddRange(File.ReadAllLines(value).Where(l => l.Length > 0)); break;
                 case "--body-template": body = File.ReadAllText(value); break;
+                case "--values-file": values.AddRange(File.ReadAllLines(value).Where(l => l.Length > 0)); break;
                 case "--label": label = value; break;
                 case "--header":
                     var colon = value.IndexOf(':', StringComparison.Ordinal);
@@ -168,6 +177,6 @@ internal sealed record Options(
             return null;
         }
 
-        return new Options(baseUrl, rate, duration, warmup, method, paths, body, headers, label ?? "load", connections);
+        return new Options(baseUrl, rate, duration, warmup, method, paths, body, headers, label ?? "load", connections, values);
     }
 }

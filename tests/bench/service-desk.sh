@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Usage: tests/bench/service-desk.sh [--duration SECONDS] [--rate RPS] [--search-rate RPS] [--create-rate RPS]
+#                                    [--tickets N] [--cache DIR]
+#
+# Service-desk load benchmark on the 1,000,000-ticket MSP (tests/bench/generate-msp.sh builds it once and caches
+# it; each run starts a copy). The published API runs against durable PostgreSQL (fsync and synchronous commit
+# on) and Redis on loopback; tests/bench/Appliance.LoadGen sends requests at a fixed rate (open loop, latency from
+# each request's due time) as a signed-in service manager and prints RPS and p50/p95/p99 for:
+#   get     GET  /api/v1/tickets/{id}                            (random tickets)                  --rate
+#   list    GET  /api/v1/tickets?<two filters>&sort=...          (queue views of random customers,
+#                                                                 technicians, statuses, priorities) --rate
+#   search  GET  /api/v1/tickets?search=<words or error code>    (German and English, ranked)      --search-rate
+#   create  POST /api/v1/tickets                                 (SLA, auto-assignment, audit row,
+#                                                                 outbox event, in one transaction) --create-rate
+# then one verdict line per target (list and get p95 <= 10 ms at 1,000/s; search p95 <= 50 ms; create >= 1,000/s
+# sustained with every request answered 201). Defaults: --duration 30, --rate 1000, --search-rate 200,
+# --create-rate 1000, --tickets 1000000. Set APPLIANCE_PUBLISHED_API to skip the publish step.
+#
+# Exit codes: 0 figures printed (also when a target is missed: the verdict lines say so); 1 a step failed;
+# 64 bad arguments; 69 a required tool is missing.
+set -Eeuo pipefail
+
+repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../../lib/common.sh
+source "$repo/lib/common.sh"
+# shellcheck source=../../lib/localstack.sh
+source "$repo/lib/localstack.sh"
+# shellcheck source=lib.sh
+source "$repo/tests/bench/lib.sh"
+
+duration=30
+rate=1000
+search_rate=200
+create_rate=1000
+tickets=1000000
+cache_args=()
+while (($#)); do
+  case $1 in
+    --duration) duration=${2:?--duration needs seconds}; shift 2 ;;
+    --rate) rate=${2:?--rate needs a number}; shift 2 ;;
+    --search-rate) search_rate=${2:?--search-rate needs a number}; shift 2 ;;
+    --create-rate) create_rate=${2:?--create-rate needs a number}; shift 2 ;;
+    --tickets) tickets=${2:?--tickets needs a number}; shift 2 ;;
+    --cache) cache_args=(--cache "${2:?--cache needs a directory}"); shift 2 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" 64 ;;
+  esac
+done
+for number in "$duration" "$rate" "$search_rate" "$create_rate" "$tickets"; do
+  [[ $number =~ ^[1-9][0-9]*$ ]] || die "durations, rates and sizes are whole numbers of at least 1 (got '$number')" 64
+done
+require_cmd curl jq psql dotnet
+
+work=$(mktemp -d /tmp/appliance-bench-desk.XXXXXX)
+chmod 755 "$work"
+api_pid=
+cleanup() {
+  [[ -n $api_pid ]] && kill -TERM "$api_pid" 2>/dev/null
+  bench_stack_stop "$work"
+  rm -rf -- "$work"
+}
+trap cleanup EXIT
+
+if [[ -z ${APPLIANCE_PUBLISHED_API:-} ]]; then
+  log "publishing the API (Release, linux-x64, self-contained)"
+  dotnet publish "$repo/src/Appliance.Api/Appliance.Api.csproj" -c Release -r linux-x64 --self-contained \
+    -o "$work/api" -v quiet -nologo >"$work/publish.log" 2>&1 || { tail -n 20 "$work/publish.log"; die "publish failed"; }
+  export APPLIANCE_PUBLISHED_API=$work/api/appliance-api
+fi
+log "building the load generator"
+dotnet build "$repo/tests/bench/Appliance.LoadGen/Appliance.LoadGen.csproj" -c Release -o "$work/loadgen" -v quiet -nologo \
+  >"$work/loadgen-build.log" 2>&1 || { tail -n 20 "$work/loadgen-build.log"; die "load generator build failed"; }
+
+dataset=$("$repo/tests/bench/generate-msp.sh" --tickets "$tickets" "${cache_args[@]}")
+log "starting a copy of $dataset"
+cp -a --reflink=auto -- "$dataset/pg" "$work/pg"
+# What a tuned appliance database has (provisioning/postgres.sh): no JIT for short queries, SSD page costs.
+cat >>"$work/pg/postgresql.auto.conf" <<'CONF'
+shared_buffers = '2GB'
+effective_cache_size = '6GB'
+random_page_cost = 1.1
+jit = off
+CONF
+BENCH_PG_PASSWORD=$(<"$dataset/password") BENCH_PG_DURABLE=1 bench_stack "$work"
+binary=$BENCH_BINARY
+http_port=$BENCH_HTTP_PORT
+base=http://127.0.0.1:$http_port
+export APPLIANCE_RateLimit__PerUserPerMinute=100000000
+[[ $APPLIANCE_Database__ConnectionString =~ Port=([0-9]+).*Password=([^;]+) ]] || die "cannot read the benchmark database settings"
+export PGHOST=127.0.0.1 PGPORT=${BASH_REMATCH[1]} PGPASSWORD=${BASH_REMATCH[2]} PGUSER=postgres PGDATABASE=postgres
+# Warm the caches the way a running appliance has them (tables and the indexes the queries use).
+psql -Atq -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
+  -c "SELECT sum(pg_prewarm(c.oid::regclass)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i') AND c.relname LIKE ANY (ARRAY['tickets%', 'customers%', 'users%', 'ticket_comments%', 'technician_load%', 'sla%'])" >/dev/null
+
+log "preparing request mixes"
+psql -Atq -c "SELECT '/api/v1/tickets/' || id FROM tickets ORDER BY hashint8(ticket_number) LIMIT 2000" >"$work/get.paths"
+psql -Atq >"$work/list.paths" <<'SQL'
+WITH customers AS (SELECT id, row_number() OVER () AS n FROM (SELECT id FROM customers ORDER BY hashtext(customer_number) LIMIT 300) s),
+     techs AS (SELECT id, row_number() OVER () AS n FROM (SELECT id FROM users WHERE role LIKE 'technician%' ORDER BY hashtext(email) LIMIT 150) s)
+SELECT path FROM (
+  SELECT n, '/api/v1/tickets?customer_id=' || id || '&status=' || (ARRAY['closed', 'in_progress', 'resolved', 'closed'])[1 + n % 4] || '&sort=-created_at' AS path FROM customers
+  UNION ALL
+  SELECT n, '/api/v1/tickets?assigned_to=' || id || '&status=' || (ARRAY['in_progress', 'waiting_customer', 'closed'])[1 + n % 3] || '&sort=-created_at' FROM techs
+  UNION ALL
+  SELECT n, '/api/v1/tickets?status=' || s || '&priority=' || p || '&sort=-created_at'
+    FROM unnest(ARRAY['new', 'assigned', 'in_progress', 'waiting_customer', 'resolved', 'closed']) WITH ORDINALITY AS st(s, n)
+   CROSS JOIN unnest(ARRAY['low', 'medium', 'high', 'critical']) AS pr(p)
+) mix ORDER BY hashtext(path);
+SQL
+{
+  for words in drucker druckt%20nicht zertifikatsfehler certificate%20error firewall%20verbindung outlook%20synchronisiert \
+    vpn%20slow teams scanner warenwirtschaft printer%20not%20printing datensicherung%20langsam wi-fi telefonanlage; do
+    printf '/api/v1/tickets?search=%s\n' "$words"
+    printf '/api/v1/tickets?search=%s&status=closed\n' "$words"
+  done
+  psql -Atq -c "SELECT '/api/v1/tickets?search=E' || (hashint4(g) & 65535) % 50000 FROM generate_series(1, 30) g"
+  psql -Atq -c "SELECT '/api/v1/tickets?search=' || ticket_number FROM tickets ORDER BY hashint8(ticket_number) LIMIT 30"
+} | sort -R --random-source=<(yes) >"$work/search.paths"
+psql -Atq -c "SELECT id FROM customers ORDER BY hashtext(customer_number) LIMIT 500" >"$work/customers"
+cat >"$work/create.json" <<'JSON'
+{"title":"Benchmark {i}: Drucker im Büro druckt nicht","description":"<p>Seit heute Morgen druckt der <strong>Etagendrucker</strong> nicht mehr (Lauf {i}).</p>","customer_id":"{v}","priority":"medium","category":"printing","tags":["bench"],"source":"api"}
+JSON
+
+admin_password=$(random_alnum 20)
+printf '%s' "$admin_password" >"$work/admin-password"
+"$binary" create-admin --email bench-admin@msp.example --password-file "$work/admin-password" >/dev/null
+psql -q -c "UPDATE users SET role = 'service_manager' WHERE email = 'bench-admin@msp.example'"
+"$binary" >"$work/api.log" 2>&1 &
+api_pid=$!
+wait_http "$base/ready" 30 || die "API did not become ready"
+token=$(curl -fsS -H 'Content-Type: application/json' -d "{\"email\":\"bench-admin@msp.example\",\"password\":\"$admin_password\"}" \
+  "$base/api/v1/auth/login" | jq -r .access_token)
+[[ -n $token && $token != null ]] || die "login failed"
+status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base$(head -n 1 "$work/list.paths")")
+[[ $status == 200 ]] || die "a list request answered $status"
+
+# load LABEL RATE [LoadGen arguments...]: 5 s warm-up, then DURATION seconds measured; one line of figures
+load() {
+  local label=$1 load_rate=$2
+  shift 2
+  "$work/loadgen/Appliance.LoadGen" --base "$base" --rate "$load_rate" --duration "$duration" --warmup 5 --label "$label" \
+    --header "Authorization: Bearer $token" "$@" | tee -a "$work/results"
+}
+
+tickets_now=$(psql -Atq -c "SELECT count(*) FROM tickets")
+echo "== Service desk benchmark ($(nproc) cores, $tickets_now tickets, ${duration}s per run after 5 s warm-up, $(date -u +%FT%TZ))"
+load get "$rate" --paths-file "$work/get.paths"
+load list "$rate" --paths-file "$work/list.paths"
+load search "$search_rate" --paths-file "$work/search.paths"
+load create "$create_rate" --method POST --path /api/v1/tickets --body-template "$work/create.json" --values-file "$work/customers"
+created=$(psql -Atq -c "SELECT count(*) FROM tickets WHERE 'bench' = ANY (tags)")
+events=$(psql -Atq -c "SELECT count(*) FROM outbox_events WHERE event_type = 'ticket.created'")
+echo "created_tickets=$created ticket.created_events=$events"
+
+# verdict LABEL TARGET-P95-MS [MIN-RATE]: compares the line LoadGen printed with the issue's target
+verdict() {
+  awk -v label="$1" -v target="$2" -v min_rate="${3:-0}" '
+    $1 == label {
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      achieved = v["achieved"] + 0; p95 = v["p95"] + 0; errors = v["errors"] + 0
+      ok = p95 <= target && errors == 0 && achieved >= min_rate
+      printf "target %-6s p95 %.2f ms <= %d ms%s, %d errors: %s\n", label, p95, target,
+        (min_rate > 0 ? sprintf(", %d/s >= %d/s", achieved, min_rate) : ""), errors, (ok ? "met" : "MISSED")
+    }' "$work/results"
+}
+verdict get 10
+verdict list 10
+verdict search 50
+verdict create 1000 "$((create_rate * 98 / 100))"
