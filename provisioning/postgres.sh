@@ -59,6 +59,10 @@ wal_level = replica
 max_wal_senders = 5
 max_replication_slots = 5
 hot_standby = on
+# The API's queries are short index lookups: JIT compilation would cost more than it saves, and the
+# container's storage is SSD-backed.
+jit = off
+random_page_cost = 1.1
 EOF_CONF
 write_if_changed 0640 postgres:postgres "$CONF_DIR/pg_hba.conf" <<EOF_HBA
 # Written by provisioning/postgres.sh: the appliance's services segment and the replica only.
