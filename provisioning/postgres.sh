@@ -63,6 +63,10 @@ hot_standby = on
 # container's storage is SSD-backed.
 jit = off
 random_page_cost = 1.1
+# Ticket writes touch many index pages: fewer checkpoints mean fewer full-page images in the WAL (and on
+# the replica). Crash recovery replays at most 15 minutes of WAL.
+max_wal_size = '4GB'
+checkpoint_timeout = '15min'
 EOF_CONF
 write_if_changed 0640 postgres:postgres "$CONF_DIR/pg_hba.conf" <<EOF_HBA
 # Written by provisioning/postgres.sh: the appliance's services segment and the replica only.

@@ -13,7 +13,8 @@
 #   create  POST /api/v1/tickets                                 (SLA, auto-assignment, audit row,
 #                                                                 outbox event, in one transaction) --create-rate
 # then one verdict line per target (list and get p95 <= 10 ms at 1,000/s; search p95 <= 50 ms; create >= 1,000/s
-# sustained with every request answered 201). Defaults: --duration 30, --rate 1000, --search-rate 50,
+# sustained: at least 98 % of the offered rate answered 201 with p95 <= 200 ms, the seeds' floor, so a server
+# that only keeps up by queueing does not count). p95_last_fifth shows whether the tail was still growing. Defaults: --duration 30, --rate 1000, --search-rate 50,
 # --create-rate 1000, --tickets 1000000. Set APPLIANCE_PUBLISHED_API to skip the publish step.
 #
 # Exit codes: 0 figures printed (also when a target is missed: the verdict lines say so); 1 a step failed;
@@ -74,13 +75,15 @@ dotnet build "$repo/tests/bench/Appliance.LoadGen/Appliance.LoadGen.csproj" -c R
 dataset=$("$repo/tests/bench/generate-msp.sh" --tickets "$tickets" "${cache_args[@]}")
 log "starting a copy of $dataset"
 cp -a --reflink=auto -- "$dataset/pg" "$work/pg"
-# As provisioning/postgres.sh configures the appliance (no JIT, SSD page costs), with the memory of an 8 GB
-# database container.
+# As provisioning/postgres.sh configures the appliance (no JIT, SSD page costs, checkpoints spaced out), with the
+# memory of an 8 GB database container.
 cat >>"$work/pg/postgresql.auto.conf" <<'CONF'
 shared_buffers = '2GB'
 effective_cache_size = '6GB'
 random_page_cost = 1.1
 jit = off
+max_wal_size = '4GB'
+checkpoint_timeout = '15min'
 CONF
 BENCH_PG_PASSWORD=$(<"$dataset/password") BENCH_PG_DURABLE=1 bench_stack "$work"
 binary=$BENCH_BINARY
@@ -168,4 +171,4 @@ verdict() {
 verdict get 10
 verdict list 10
 verdict search 50
-verdict create 1000 "$((create_rate * 98 / 100))"
+verdict create 200 "$((create_rate * 98 / 100))"

@@ -11,7 +11,7 @@ using System.Text;
 // its latency is measured from that due time, so a stalled server shows up as latency instead of silently lowering the
 // rate (no coordinated omission). Paths rotate through --paths-file (one per line). A body template has "{i}" replaced
 // by the request's sequence number and "{v}" by the next line of --values-file (rotating, e.g. customer ids). Prints one line:
-//   LABEL rate=R/s achieved=A/s ok=N errors=N p50=X ms p95=X ms p99=X ms max=X ms
+//   LABEL rate=R/s achieved=A/s ok=N errors=N p50=X ms p95=X ms p99=X ms max=X ms p95_last_fifth=X ms
 // Exit codes: 0 done (errors are reported, not fatal); 64 bad arguments.
 var options = Options.Parse(args);
 if (options is null)
@@ -78,12 +78,18 @@ static async Task<string> RunAsync(HttpClient client, Options options, int secon
 
     var ok = statuses.Count(s => s is >= 200 and < 300);
     var errors = statuses.Where(s => s is < 200 or >= 300).GroupBy(s => s).Select(g => $"{(g.Key == 0 ? "exception" : g.Key.ToString(CultureInfo.InvariantCulture))}x{g.Count()}");
+    // The last fifth on its own: a server that keeps up has the same tail there as overall, one that falls behind a
+    // growing one (its queue only gets longer).
+    var lastFifth = latencies[(total - (total / 5))..];
+    Array.Sort(lastFifth);
     Array.Sort(latencies);
-    string P(double q) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)].ToString("0.00", CultureInfo.InvariantCulture);
+    static string Percentile(double[] sorted, double q) =>
+        sorted[Math.Min(sorted.Length - 1, Math.Max(0, (int)Math.Ceiling(q * sorted.Length) - 1))].ToString("0.00", CultureInfo.InvariantCulture);
+    string P(double q) => Percentile(latencies, q);
     var errorText = string.Join(',', errors);
     return string.Create(
         CultureInfo.InvariantCulture,
-        $"{options.Label} rate={options.Rate}/s achieved={total / elapsed:0}/s ok={ok} errors={total - ok}{(errorText.Length > 0 ? $"({errorText})" : string.Empty)} p50={P(0.50)} ms p95={P(0.95)} ms p99={P(0.99)} ms max={latencies[^1]:0.00} ms");
+        $"{options.Label} rate={options.Rate}/s achieved={total / elapsed:0}/s ok={ok} errors={total - ok}{(errorText.Length > 0 ? $"({errorText})" : string.Empty)} p50={P(0.50)} ms p95={P(0.95)} ms p99={P(0.99)} ms max={latencies[^1]:0.00} ms p95_last_fifth={Percentile(lastFifth, 0.95)} ms");
 }
 
 static async Task SendAsync(HttpClient client, Options options, int index, long due, double[] latencies, int[] statuses)
