@@ -25,13 +25,19 @@ contacts=50000
 technicians=200
 cache=${APPLIANCE_BENCH_CACHE:-/var/tmp/appliance-bench}
 force=0
+# need_value OPTION VALUE...: an option that takes a value got a non-empty one (else exit 64)
+need_value() {
+  if (($# < 2)) || [[ -z $2 ]]; then
+    die "$1 needs a value" 64
+  fi
+}
 while (($#)); do
   case $1 in
-    --tickets) tickets=${2:?--tickets needs a number}; shift 2 ;;
-    --customers) customers=${2:?--customers needs a number}; shift 2 ;;
-    --contacts) contacts=${2:?--contacts needs a number}; shift 2 ;;
-    --technicians) technicians=${2:?--technicians needs a number}; shift 2 ;;
-    --cache) cache=${2:?--cache needs a directory}; shift 2 ;;
+    --tickets) need_value "$@"; tickets=$2; shift 2 ;;
+    --customers) need_value "$@"; customers=$2; shift 2 ;;
+    --contacts) need_value "$@"; contacts=$2; shift 2 ;;
+    --technicians) need_value "$@"; technicians=$2; shift 2 ;;
+    --cache) need_value "$@"; cache=$2; shift 2 ;;
     --force) force=1; shift ;;
     -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" 64 ;;

@@ -35,15 +35,21 @@ search_rate=50
 create_rate=1000
 tickets=1000000
 cache_args=()
+# need_value OPTION VALUE...: an option that takes a value got a non-empty one (else exit 64)
+need_value() {
+  if (($# < 2)) || [[ -z $2 ]]; then
+    die "$1 needs a value" 64
+  fi
+}
 while (($#)); do
   case $1 in
-    --duration) duration=${2:?--duration needs seconds}; shift 2 ;;
-    --rate) rate=${2:?--rate needs a number}; shift 2 ;;
-    --search-rate) search_rate=${2:?--search-rate needs a number}; shift 2 ;;
-    --create-rate) create_rate=${2:?--create-rate needs a number}; shift 2 ;;
-    --tickets) tickets=${2:?--tickets needs a number}; shift 2 ;;
-    --cache) cache_args=(--cache "${2:?--cache needs a directory}"); shift 2 ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    --duration) need_value "$@"; duration=$2; shift 2 ;;
+    --rate) need_value "$@"; rate=$2; shift 2 ;;
+    --search-rate) need_value "$@"; search_rate=$2; shift 2 ;;
+    --create-rate) need_value "$@"; create_rate=$2; shift 2 ;;
+    --tickets) need_value "$@"; tickets=$2; shift 2 ;;
+    --cache) need_value "$@"; cache_args=(--cache "$2"); shift 2 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" 64 ;;
   esac
 done
