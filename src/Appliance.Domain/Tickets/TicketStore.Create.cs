@@ -28,7 +28,7 @@ public sealed partial class TicketStore
         var assignee = await ChooseAssigneeAsync(connection, transaction, ticket.Category, candidates, cancellationToken);
 
         // Every value is known here (the number was drawn above), so the row, its audit entry and its events go to
-        // PostgreSQL in one round trip; the representation is exactly what a later read returns.
+        // PostgreSQL in one round trip that also commits; the representation is exactly what a later read returns.
         var created = new Ticket(
             Guid.CreateVersion7(now), number, ticket.Title, ticket.Description, assignee is null ? TicketWorkflow.New : TicketWorkflow.Assigned,
             ticket.Priority, ticket.Category, ticket.Tags, ticket.CustomerId, assignee, createdBy, ticket.Source, terms?.PolicyId,
@@ -64,8 +64,10 @@ public sealed partial class TicketStore
             TicketEvents.Assigned(batch, audit, created, null, automatic: true);
         }
 
+        // COMMIT rides in the same batch: a statement failing before it leaves the transaction failed, and disposing
+        // the transaction rolls it back, so nothing is half-written.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         await batch.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return created;
     }
 

@@ -13,8 +13,8 @@ public sealed class RedisClientTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _redis.DisposeAsync();
 
-    private RedisClient Client(string? password = null, int database = 0, string? user = null, int timeoutMs = 1000) =>
-        new(new RedisSettings("127.0.0.1", _redis.Port, user, password ?? _redis.Password, database, TimeSpan.FromMilliseconds(timeoutMs), TimeSpan.FromSeconds(1)));
+    private RedisClient Client(string? password = null, int database = 0, string? user = null, int timeoutMs = 5000) =>
+        new(new RedisSettings("127.0.0.1", _redis.Port, user, password ?? _redis.Password, database, TimeSpan.FromMilliseconds(timeoutMs), TimeSpan.FromSeconds(5)));
 
     [Fact]
     public async Task Ping_set_get_and_null()
@@ -176,9 +176,9 @@ public sealed class RedisClientTests : IAsyncLifetime
     [Fact]
     public async Task A_timeout_fails_everyone_queued_behind_it_then_the_client_reconnects()
     {
-        await using var client = Client();
+        await using var client = Client(timeoutMs: 1500);
         var idBefore = (await client.ExecuteAsync(["CLIENT", "ID"])).Number;
-        var blocked = client.ExecuteAsync(["BLPOP", "never-filled", "3"]);
+        var blocked = client.ExecuteAsync(["BLPOP", "never-filled", "4"]);
         await Task.Delay(100);
         var behind = Enumerable.Range(0, 20).Select(i => client.ExecuteAsync(["ECHO", $"{i}"])).ToList();
         await Assert.ThrowsAsync<RedisUnavailableException>(() => blocked);
