@@ -30,7 +30,7 @@
 #   2   the appliance could not be set up (rootfs, network, containers, publish or deploy failed;
 #       the checks did not run)
 #   64  usage error
-#   69  a required tool is missing (lxc, debootstrap, zstd, nft, ip, curl, dotnet for publishing)
+#   69  a required tool is missing (lxc, lxc-templates, debootstrap, zstd, nft, ip, curl, dotnet for publishing)
 #   75  another run holds the lock
 #   77  not root
 set -Eeuo pipefail
@@ -67,6 +67,10 @@ done
 export DRY_RUN
 is_dry_run || require_root
 require_cmd lxc-create lxc-start lxc-attach zstd tar nft ip curl openssl flock mkfs.ext4 mountpoint
+# The container configs written by tests/lxc/pct-lxc include these (package lxc-templates, not pulled in by lxc).
+for lxc_conf in /usr/share/lxc/config/debian.common.conf /usr/share/lxc/config/debian.userns.conf; do
+  [[ -r $lxc_conf ]] || die "missing $lxc_conf: install lxc-templates (apt-get install lxc-templates)" 69
+done
 
 CONTAINERS="$LXC_WORK/containers"
 STORE="$LXC_WORK/containers.img"

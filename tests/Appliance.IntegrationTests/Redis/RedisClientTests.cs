@@ -88,7 +88,7 @@ public sealed class RedisClientTests : IAsyncLifetime
     [Fact]
     public async Task A_command_that_exceeds_the_timeout_is_unavailable_and_the_next_one_works()
     {
-        await using var client = Client();
+        await using var client = Client(timeoutMs: 1000);
         await Assert.ThrowsAsync<RedisUnavailableException>(() => client.ExecuteAsync(["BLPOP", "never-filled", "1.5"]));
         await Task.Delay(600);
         Assert.True(await client.PingAsync() > TimeSpan.Zero);
