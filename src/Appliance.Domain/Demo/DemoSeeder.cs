@@ -1,4 +1,3 @@
-using Appliance.Domain.Sla;
 using Appliance.Domain.Tickets;
 using Npgsql;
 using NpgsqlTypes;
@@ -128,7 +127,7 @@ public sealed class DemoSeeder(NpgsqlDataSource dataSource)
             policyId = (Guid)(await policy.ExecuteScalarAsync(cancellationToken))!;
         }
 
-        var terms = await new SlaPolicySource(new SlaPolicyStore(dataSource)).ByIdAsync(policyId, cancellationToken);
+        var terms = await new SlaPolicySource().ByIdAsync(connection, transaction, policyId, cancellationToken);
         var now = DateTimeOffset.UtcNow;
         var ticketCount = 0;
         for (var i = 0; i < Tickets.Length * 2; i++)

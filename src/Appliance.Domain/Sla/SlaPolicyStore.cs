@@ -88,6 +88,10 @@ public sealed class SlaPolicyStore(NpgsqlDataSource dataSource)
         return await ReadAsync(connection, null, id, lockRow: false, cancellationToken);
     }
 
+    /// <summary>The policy read on a connection (and transaction) the caller already holds.</summary>
+    public static Task<SlaPolicy?> GetAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, CancellationToken cancellationToken) =>
+        ReadAsync(connection, transaction, id, lockRow: false, cancellationToken);
+
     /// <summary>The policy for a customer: its own, or the default. Null when the customer does not exist.</summary>
     public async Task<EffectiveSlaPolicy?> ForCustomerAsync(Guid customerId, CancellationToken cancellationToken)
     {

@@ -1,19 +1,23 @@
 using System.Collections.Concurrent;
 using Appliance.Domain.Sla;
+using Npgsql;
 
 namespace Appliance.Domain.Tickets;
 
 /// <summary>The calendar and targets a ticket's due dates are measured with.</summary>
 public sealed record TicketSlaTerms(Guid PolicyId, BusinessCalendar Calendar, SlaTargets Targets);
 
-/// <summary>Where the ticket module gets SLA policies from.</summary>
+/// <summary>
+/// Where the ticket module gets SLA policies from. A miss is read on the caller's connection and transaction: a
+/// request holding one pooled connection never waits for a second, so a burst as large as the pool cannot starve it.
+/// </summary>
 public interface ISlaPolicySource
 {
     /// <summary>The policy as it was last changed at <paramref name="updatedAt"/> (callers read that stamp in their own query).</summary>
-    Task<TicketSlaTerms?> GetAsync(Guid policyId, DateTimeOffset updatedAt, CancellationToken cancellationToken);
+    Task<TicketSlaTerms?> GetAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid policyId, DateTimeOffset updatedAt, CancellationToken cancellationToken);
 
     /// <summary>The policy as it is now, or null when it is gone.</summary>
-    Task<TicketSlaTerms?> ByIdAsync(Guid policyId, CancellationToken cancellationToken);
+    Task<TicketSlaTerms?> ByIdAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid policyId, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -21,23 +25,23 @@ public interface ISlaPolicySource
 /// effective policy's id and <c>updated_at</c> in its own transaction and takes the parsed calendar from here, so a
 /// thousand creates a second do not load and rebuild a calendar each, and a changed policy applies from its next use.
 /// </summary>
-public sealed class SlaPolicySource(SlaPolicyStore store) : ISlaPolicySource
+public sealed class SlaPolicySource : ISlaPolicySource
 {
     private readonly ConcurrentDictionary<Guid, (DateTimeOffset UpdatedAt, TicketSlaTerms Terms)> _cache = new();
 
-    public async Task<TicketSlaTerms?> GetAsync(Guid policyId, DateTimeOffset updatedAt, CancellationToken cancellationToken)
+    public async Task<TicketSlaTerms?> GetAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid policyId, DateTimeOffset updatedAt, CancellationToken cancellationToken)
     {
         if (_cache.TryGetValue(policyId, out var cached) && cached.UpdatedAt == updatedAt)
         {
             return cached.Terms;
         }
 
-        return await ByIdAsync(policyId, cancellationToken);
+        return await ByIdAsync(connection, transaction, policyId, cancellationToken);
     }
 
-    public async Task<TicketSlaTerms?> ByIdAsync(Guid policyId, CancellationToken cancellationToken)
+    public async Task<TicketSlaTerms?> ByIdAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid policyId, CancellationToken cancellationToken)
     {
-        var policy = await store.GetAsync(policyId, cancellationToken);
+        var policy = await SlaPolicyStore.GetAsync(connection, transaction, policyId, cancellationToken);
         if (policy is null)
         {
             _cache.TryRemove(policyId, out _);

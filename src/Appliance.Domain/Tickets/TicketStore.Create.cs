@@ -23,7 +23,7 @@ public sealed partial class TicketStore
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var (policy, candidates, number) = await ReadCustomerAndCandidatesAsync(connection, transaction, ticket.CustomerId, ticket.Category, cancellationToken);
-        var terms = policy is { } effective ? await slaPolicies.GetAsync(effective.Id, effective.UpdatedAt, cancellationToken) : null;
+        var terms = policy is { } effective ? await slaPolicies.GetAsync(connection, transaction, effective.Id, effective.UpdatedAt, cancellationToken) : null;
         var due = TicketSla.ForNewTicket(terms, ticket.Priority, now);
         var assignee = await ChooseAssigneeAsync(connection, transaction, ticket.Category, candidates, cancellationToken);
 

@@ -283,7 +283,7 @@ public sealed partial class TicketStore
             return after;
         }
 
-        var terms = await slaPolicies.ByIdAsync(policyId, cancellationToken);
+        var terms = await slaPolicies.ByIdAsync(batch.Connection!, batch.Transaction, policyId, cancellationToken);
         var due = TicketSla.Recompute(terms, after, history, now);
         return after with { SlaResponseDue = Microseconds(due.ResponseDue), SlaResolutionDue = Microseconds(due.ResolutionDue), SlaBreached = due.Breached };
     }

@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Appliance.IntegrationTests.Infrastructure;
 
@@ -76,17 +77,23 @@ public sealed class ApiServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts an API; <paramref name="settings"/> override the defaults (database, Redis, loopback port 0);
-    /// <paramref name="time"/> replaces the server's clock.</summary>
+    /// <paramref name="time"/> replaces the server's clock; <paramref name="maxPoolSize"/> caps the API's PostgreSQL
+    /// pool (waiting at most 5 s for a connection).</summary>
     public static async Task<ApiServer> StartAsync(
         Dictionary<string, string?>? settings = null,
         Action<WebApplication>? mapExtra = null,
         bool withDatabase = true,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        int? maxPoolSize = null)
     {
         var database = withDatabase ? await TestDatabase.CreateAsync() : null;
+        maxPoolSize ??= int.TryParse(Environment.GetEnvironmentVariable("APPLIANCE_TEST_API_MAX_POOL"), out var fromEnvironment) ? fromEnvironment : null;
+        var connectionString = database is null ? "Host=127.0.0.1;Port=1;Database=none;Username=none;Timeout=2"
+            : maxPoolSize is { } poolSize ? new NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxPoolSize = poolSize, Timeout = 5 }.ConnectionString
+            : database.ConnectionString;
         var values = new Dictionary<string, string?>
         {
-            ["Database:ConnectionString"] = database?.ConnectionString ?? "Host=127.0.0.1;Port=1;Database=none;Username=none;Timeout=2",
+            ["Database:ConnectionString"] = connectionString,
             ["Redis:Endpoint"] = TestEnvironment.RedisEndpoint,
             ["Redis:Password"] = TestEnvironment.RedisPassword,
             ["Http:Url"] = "http://127.0.0.1:0",
