@@ -137,6 +137,9 @@ public sealed partial class TicketStore
     /// assigns to the least-loaded technician (whose count is about to rise) the others move on to the next-best instead
     /// of queueing behind it. Only when every skilled technician is being assigned a ticket at this very moment does a
     /// create wait, for one of them taken in turn. Each create locks one load row, so creates cannot deadlock each other.
+    /// The locking statement orders by the counts as they are when it runs (creates that committed since the candidates
+    /// were read count), the rule's rank breaking ties: in a burst, stale equal counts would otherwise keep sending
+    /// tickets to the longest-serving technician.
     /// </summary>
     private async Task<Guid?> ChooseAssigneeAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, string? category, List<(AssignmentCandidate Candidate, bool HasLoadRow)> candidates, CancellationToken cancellationToken)
@@ -156,7 +159,7 @@ public sealed partial class TicketStore
         }
 
         await using var lockFree = new NpgsqlCommand(
-            "SELECT user_id FROM technician_load WHERE user_id = ANY(@ranked) ORDER BY array_position(@ranked, user_id) LIMIT 1 FOR UPDATE SKIP LOCKED",
+            "SELECT user_id FROM technician_load WHERE user_id = ANY(@ranked) ORDER BY open_tickets, array_position(@ranked, user_id) LIMIT 1 FOR UPDATE SKIP LOCKED",
             connection,
             transaction);
         lockFree.Parameters.Add(new NpgsqlParameter<Guid[]>("ranked", [.. ranked]));
