@@ -157,14 +157,17 @@ public sealed class ApiServer : IAsyncDisposable
 
     private static int _nextIp;
 
-    /// <summary>A client address no other test of this run uses (documentation ranges; it only travels in X-Forwarded-For,
-    /// which the server believes when started with <c>Http:TrustedProxies=127.0.0.1</c>), so login limits of one test
-    /// never block another.</summary>
+    // Random per test process: blocks a run leaves in a Redis that outlives it (5 min for an address) never meet the next run.
+    private static readonly uint RunPrefix = (uint)Random.Shared.NextInt64(0, uint.MaxValue + 1L);
+
+    /// <summary>A client address no other test uses (the IPv6 documentation range, a random /64 per run; it only travels
+    /// in X-Forwarded-For, which the server believes when started with <c>Http:TrustedProxies=127.0.0.1</c>), so login
+    /// limits of one test never block another. The IPv4 documentation ranges held 762 addresses, few enough for a run
+    /// to hand out an address a brute-force test had blocked.</summary>
     public static string UniqueIp()
     {
-        var n = Interlocked.Increment(ref _nextIp);
-        string[] nets = ["192.0.2", "198.51.100", "203.0.113"];
-        return $"{nets[(n / 254) % 3]}.{1 + (n % 254)}";
+        var n = (uint)Interlocked.Increment(ref _nextIp);
+        return $"2001:db8:{RunPrefix >> 16:x}:{RunPrefix & 0xffff:x}::{n >> 16:x}:{n & 0xffff:x}";
     }
 
     /// <summary>POST /auth/login from <paramref name="ip"/> (a unique address unless given).</summary>
