@@ -174,11 +174,10 @@ public static class ApiHost
         app.UseRouting();
         var tokens = app.Services.GetRequiredService<TokenService>();
         var apiKeys = app.Services.GetRequiredService<ApiKeyAuthenticator>();
-        var redis = app.Services.GetRequiredService<IRedisClient>();
-        var authLogger = app.Services.GetRequiredService<ILogger<AuthenticationMiddleware>>();
-        app.Use(next => new AuthenticationMiddleware(next, tokens, apiKeys, redis, authLogger).InvokeAsync);
-        var limiter = new RedisRateLimiter(redis);
+        var limiter = new RedisRateLimiter(app.Services.GetRequiredService<IRedisClient>());
         var rateLimits = app.Services.GetRequiredService<RateLimitSettings>();
+        var authLogger = app.Services.GetRequiredService<ILogger<AuthenticationMiddleware>>();
+        app.Use(next => new AuthenticationMiddleware(next, tokens, apiKeys, limiter, rateLimits, authLogger).InvokeAsync);
         var time = app.Services.GetRequiredService<TimeProvider>();
         var rateLogger = app.Services.GetRequiredService<ILogger<RateLimitMiddleware>>();
         app.Use(next => new RateLimitMiddleware(next, limiter, rateLimits, time, rateLogger).InvokeAsync);

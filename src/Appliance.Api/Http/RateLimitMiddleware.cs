@@ -6,7 +6,26 @@ using Appliance.Platform.Redis;
 namespace Appliance.Api.Http;
 
 /// <summary>How many requests a signed-in user or an anonymous client address may make per window.</summary>
-public sealed record RateLimitSettings(int PerUser, int PerIp, TimeSpan Window);
+public sealed record RateLimitSettings(int PerUser, int PerIp, TimeSpan Window)
+{
+    /// <summary>The counter a caller's requests go to and its limit: per key for API keys, per user when signed in, else per client address.</summary>
+    public (string Key, int Limit) For(CurrentUser? user, HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return user switch
+        {
+            { ApiKeyId: { } apiKey } => ("rl:key:" + apiKey.ToString("N"), PerUser),
+            not null => ("rl:user:" + user.Id.ToString("N"), PerUser),
+            null => ("rl:ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"), PerIp),
+        };
+    }
+}
+
+/// <summary>
+/// The request was already counted against its rate limit (the access-token check does it in the same Redis round trip
+/// as the revocation check), so <see cref="RateLimitMiddleware"/> only applies the result.
+/// </summary>
+public sealed record CountedRateLimit(RateLimitResult Result);
 
 /// <summary>
 /// The API rate limit (seed 002 §4.3): per user when signed in (per key for API keys, with the same limit), per client address otherwise, in fixed windows counted
@@ -30,26 +49,28 @@ public sealed class RateLimitMiddleware(RequestDelegate next, RedisRateLimiter l
             return;
         }
 
-        var user = context.Features.Get<CurrentUser>();
-        var (key, limit) = user switch
-        {
-            { ApiKeyId: { } apiKey } => ("rl:key:" + apiKey.ToString("N"), settings.PerUser),
-            not null => ("rl:user:" + user.Id.ToString("N"), settings.PerUser),
-            null => ("rl:ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown"), settings.PerIp),
-        };
         RateLimitResult result;
-        try
+        if (context.Features.Get<CountedRateLimit>() is { } counted)
         {
-            result = await limiter.HitAsync(key, limit, settings.Window, context.RequestAborted);
+            result = counted.Result;
         }
-        catch (RedisUnavailableException ex)
+        else
         {
-            FailOpen.Add(1);
-            logger.LogWarning("rate limit skipped (fail open): {Error}", ex.Message);
-            await next(context);
-            return;
+            var (key, perWindow) = settings.For(context.Features.Get<CurrentUser>(), context);
+            try
+            {
+                result = await limiter.HitAsync(key, perWindow, settings.Window, context.RequestAborted);
+            }
+            catch (RedisUnavailableException ex)
+            {
+                FailOpen.Add(1);
+                logger.LogWarning("rate limit skipped (fail open): {Error}", ex.Message);
+                await next(context);
+                return;
+            }
         }
 
+        var limit = result.Limit;
         var headers = context.Response.Headers;
         var reset = time.GetUtcNow() + result.ResetAfter;
         headers["X-RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);

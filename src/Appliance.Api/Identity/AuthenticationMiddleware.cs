@@ -11,7 +11,12 @@ namespace Appliance.Api.Identity;
 /// are checked in PostgreSQL. A token confined to MFA enrolment only reaches the endpoints marked for it (else 403
 /// <c>MFA_ENROLLMENT_REQUIRED</c>); an API key never reaches endpoints marked for user sessions (403).
 /// </summary>
-public sealed class AuthenticationMiddleware(RequestDelegate next, TokenService tokens, ApiKeyAuthenticator apiKeys, IRedisClient redis, ILogger<AuthenticationMiddleware> logger)
+/// <remarks>
+/// The revocation check also counts the request against the user's rate limit, in one Redis script (one round trip
+/// instead of two on every request); <see cref="RateLimitMiddleware"/> applies the result it is handed.
+/// </remarks>
+public sealed class AuthenticationMiddleware(
+    RequestDelegate next, TokenService tokens, ApiKeyAuthenticator apiKeys, RedisRateLimiter limiter, RateLimitSettings rateLimits, ILogger<AuthenticationMiddleware> logger)
 {
     public const string ApiKeyHeader = "X-Api-Key";
 
@@ -114,10 +119,11 @@ public sealed class AuthenticationMiddleware(RequestDelegate next, TokenService 
             return null;
         }
 
-        bool revoked;
+        RateLimitResult? counted;
         try
         {
-            revoked = (await redis.ExecuteAsync(["EXISTS", RevocationKeys.Jti(user.Jti)], context.RequestAborted)).Number > 0;
+            var (key, limit) = rateLimits.For(user, context);
+            counted = await limiter.HitUnlessMarkedAsync(RevocationKeys.Jti(user.Jti), key, limit, rateLimits.Window, context.RequestAborted);
         }
         catch (RedisUnavailableException ex)
         {
@@ -126,13 +132,14 @@ public sealed class AuthenticationMiddleware(RequestDelegate next, TokenService 
             return null;
         }
 
-        if (revoked)
+        if (counted is null)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
             await ApiErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, ErrorCodes.TokenInvalid, "The access token was revoked (signed out)");
             return null;
         }
 
+        context.Features.Set(new CountedRateLimit(counted));
         return user;
     }
 }

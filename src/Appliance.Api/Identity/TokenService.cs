@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Identity;
@@ -49,6 +50,16 @@ public enum TokenFailure
 public sealed class TokenService
 {
     public const string MfaSetupClaim = "mfa_setup_required";
+
+    /// <summary>How many validated tokens are remembered before the memory starts over.</summary>
+    public const int MaxRemembered = 10_000;
+
+    // Tokens that passed validation, by their exact text: checking the RS256 signature and reading the claims cost more
+    // than all the rest of a request's authentication. An entry only ever answers for the identical string that passed
+    // and only until the token's expiry; revocation is still asked of Redis on every request. The signing keys are
+    // loaded once per process, so a key cannot be withdrawn from under a remembered token.
+    private readonly ConcurrentDictionary<string, CurrentUser> _validated = new(StringComparer.Ordinal);
+    private int _remembered;
 
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly SigningKeyRing _keys;
@@ -116,6 +127,35 @@ public sealed class TokenService
     }
 
     public async Task<(CurrentUser? User, TokenFailure Failure)> ValidateAsync(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        if (_validated.TryGetValue(token, out var known))
+        {
+            if (_time.GetUtcNow() <= known.ExpiresAt + _validation.ClockSkew)
+            {
+                return (known, TokenFailure.None);
+            }
+
+            _validated.TryRemove(token, out _);
+            return (null, TokenFailure.Expired);
+        }
+
+        var (user, failure) = await ValidateSignedAsync(token);
+        if (user is not null)
+        {
+            if (Interlocked.Increment(ref _remembered) > MaxRemembered)
+            {
+                _validated.Clear();
+                Interlocked.Exchange(ref _remembered, 1);
+            }
+
+            _validated.TryAdd(token, user);
+        }
+
+        return (user, failure);
+    }
+
+    private async Task<(CurrentUser? User, TokenFailure Failure)> ValidateSignedAsync(string token)
     {
         var result = await _handler.ValidateTokenAsync(token, _validation);
         if (!result.IsValid)

@@ -22,10 +22,10 @@ public sealed partial class TicketStore
         var now = Microseconds(time.GetUtcNow());
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var (policy, candidates, number) = await ReadCustomerAndCandidatesAsync(connection, transaction, ticket.CustomerId, ticket.Category, cancellationToken);
+        var (policy, free, number) = await ReadCustomerAndLockTechnicianAsync(connection, transaction, ticket.CustomerId, ticket.Category, cancellationToken);
         var terms = policy is { } effective ? await slaPolicies.GetAsync(connection, transaction, effective.Id, effective.UpdatedAt, cancellationToken) : null;
         var due = TicketSla.ForNewTicket(terms, ticket.Priority, now);
-        var assignee = await ChooseAssigneeAsync(connection, transaction, ticket.Category, candidates, cancellationToken);
+        var assignee = free ?? await ChooseBusyAssigneeAsync(connection, transaction, ticket.Category, cancellationToken);
 
         // Every value is known here (the number was drawn above), so the row, its audit entry and its events go to
         // PostgreSQL in one round trip that also commits; the representation is exactly what a later read returns.
@@ -77,11 +77,20 @@ public sealed partial class TicketStore
     internal static DateTimeOffset? Microseconds(DateTimeOffset? value) => value is { } v ? Microseconds(v) : null;
 
     /// <summary>
-    /// One round trip: the customer must be live (its row is key-share locked so it cannot be deleted under the new
-    /// ticket) and brings its effective SLA policy (its own, else the default) with the policy's version stamp; then the
-    /// active technicians skilled in the category with their open-ticket counts; and the next ticket number.
+    /// One round trip: the customer must be live and brings its effective SLA policy (its own, else the default) with
+    /// the policy's version stamp; the best free technician for the category is locked; and the next ticket number is
+    /// drawn. No lock is taken on the customer: customers are only ever soft-deleted, and the insert's foreign key
+    /// check keeps the row in place.
     /// </summary>
-    private static async Task<((Guid Id, DateTimeOffset UpdatedAt)? Policy, List<(AssignmentCandidate Candidate, bool HasLoadRow)> Candidates, long Number)> ReadCustomerAndCandidatesAsync(
+    /// <remarks>
+    /// Auto-assignment (<see cref="AutoAssignment"/>) made safe for many concurrent creates in one statement: the
+    /// active technicians skilled in the category are ordered by the rule (fewest open tickets by the counts as they are
+    /// when the statement runs, then longest-serving, then id) and the first one whose load row no other create holds
+    /// is locked with SKIP LOCKED. While one create assigns to the least-loaded technician (whose count is about to
+    /// rise) the others move on to the next-best instead of queueing behind it; each create locks one load row, so
+    /// creates cannot deadlock each other. Only when nobody is free does <see cref="ChooseBusyAssigneeAsync"/> run.
+    /// </remarks>
+    private static async Task<((Guid Id, DateTimeOffset UpdatedAt)? Policy, Guid? FreeTechnician, long Number)> ReadCustomerAndLockTechnicianAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, Guid customerId, string? category, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection, transaction);
@@ -90,25 +99,26 @@ public sealed partial class TicketStore
               FROM customers c
               LEFT JOIN sla_policies p ON p.id = coalesce(c.sla_policy_id, (SELECT d.id FROM sla_policies d WHERE d.is_default))
              WHERE c.id = @customer AND c.deleted_at IS NULL
-               FOR KEY SHARE OF c
             """);
         customer.Parameters.Add(new NpgsqlParameter<Guid>("customer", customerId));
         batch.BatchCommands.Add(customer);
         if (category is not null)
         {
-            var skilled = new NpgsqlBatchCommand("""
-                SELECT u.id, u.skills, coalesce(l.open_tickets, 0), u.created_at, l.user_id IS NOT NULL
-                  FROM users u LEFT JOIN technician_load l ON l.user_id = u.id
+            var lockFree = new NpgsqlBatchCommand("""
+                SELECT l.user_id
+                  FROM users u JOIN technician_load l ON l.user_id = u.id
                  WHERE u.is_active AND u.role IN ('technician_l1', 'technician_l2') AND u.skills @> ARRAY[lower(@category)]
+                 ORDER BY l.open_tickets, u.created_at, u.id
+                 LIMIT 1
+                   FOR UPDATE OF l SKIP LOCKED
                 """);
-            skilled.Parameters.Add(new NpgsqlParameter<string>("category", category));
-            batch.BatchCommands.Add(skilled);
+            lockFree.Parameters.Add(new NpgsqlParameter<string>("category", category));
+            batch.BatchCommands.Add(lockFree);
         }
 
         // Drawn even when the create fails later: a number is never handed out twice, gaps are fine.
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT nextval('ticket_number_seq')"));
 
-        var candidates = new List<(AssignmentCandidate, bool)>();
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -116,34 +126,51 @@ public sealed partial class TicketStore
         }
 
         (Guid, DateTimeOffset)? policy = reader.IsDBNull(0) ? null : (reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1));
-
+        Guid? free = null;
         if (category is not null)
         {
             await reader.NextResultAsync(cancellationToken);
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                free = reader.GetGuid(0);
+            }
+        }
+
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (policy, free, reader.GetInt64(0));
+    }
+
+    /// <summary>
+    /// No skilled technician was free: either nobody has the skill (the ticket stays unassigned, <c>new</c>) or every
+    /// skilled technician is being assigned a ticket at this very moment, and the create waits for one of them, taken in
+    /// turn (the insert's load trigger queues behind that technician's row lock). Also repairs a missing load row.
+    /// </summary>
+    private async Task<Guid?> ChooseBusyAssigneeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string? category, CancellationToken cancellationToken)
+    {
+        if (category is null)
+        {
+            return null;
+        }
+
+        var candidates = new List<(AssignmentCandidate Candidate, bool HasLoadRow)>();
+        await using (var skilled = new NpgsqlCommand(
+            """
+            SELECT u.id, u.skills, coalesce(l.open_tickets, 0), u.created_at, l.user_id IS NOT NULL
+              FROM users u LEFT JOIN technician_load l ON l.user_id = u.id
+             WHERE u.is_active AND u.role IN ('technician_l1', 'technician_l2') AND u.skills @> ARRAY[lower(@category)]
+            """,
+            connection,
+            transaction))
+        {
+            skilled.Parameters.Add(new NpgsqlParameter<string>("category", category));
+            await using var reader = await skilled.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 candidates.Add((new AssignmentCandidate(reader.GetGuid(0), reader.GetFieldValue<string[]>(1), reader.GetInt32(2), reader.GetFieldValue<DateTimeOffset>(3)), reader.GetBoolean(4)));
             }
         }
 
-        await reader.NextResultAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return (policy, candidates, reader.GetInt64(0));
-    }
-
-    /// <summary>
-    /// <see cref="AutoAssignment.Choose"/> made safe for many concurrent creates. The candidates are ranked by the rule
-    /// (best first) and the best one whose load row no other create holds is locked with SKIP LOCKED: while one create
-    /// assigns to the least-loaded technician (whose count is about to rise) the others move on to the next-best instead
-    /// of queueing behind it. Only when every skilled technician is being assigned a ticket at this very moment does a
-    /// create wait, for one of them taken in turn. Each create locks one load row, so creates cannot deadlock each other.
-    /// The locking statement orders by the counts as they are when it runs (creates that committed since the candidates
-    /// were read count), the rule's rank breaking ties: in a burst, stale equal counts would otherwise keep sending
-    /// tickets to the longest-serving technician.
-    /// </summary>
-    private async Task<Guid?> ChooseAssigneeAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string? category, List<(AssignmentCandidate Candidate, bool HasLoadRow)> candidates, CancellationToken cancellationToken)
-    {
         var ranked = Rank(category, [.. candidates.Select(c => c.Candidate)]);
         if (ranked.Count == 0)
         {
@@ -152,20 +179,10 @@ public sealed partial class TicketStore
 
         foreach (var (candidate, _) in candidates.Where(c => !c.HasLoadRow))
         {
-            // A technician whose count row is missing (made before the trigger that creates it): rare, its own round trip.
+            // A technician whose count row went missing: created here, so the next creates see them again.
             await using var create = new NpgsqlCommand("INSERT INTO technician_load (user_id) VALUES (@user) ON CONFLICT (user_id) DO NOTHING", connection, transaction);
             create.Parameters.Add(new NpgsqlParameter<Guid>("user", candidate.UserId));
             await create.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var lockFree = new NpgsqlCommand(
-            "SELECT user_id FROM technician_load WHERE user_id = ANY(@ranked) ORDER BY open_tickets, array_position(@ranked, user_id) LIMIT 1 FOR UPDATE SKIP LOCKED",
-            connection,
-            transaction);
-        lockFree.Parameters.Add(new NpgsqlParameter<Guid[]>("ranked", [.. ranked]));
-        if (await lockFree.ExecuteScalarAsync(cancellationToken) is Guid free)
-        {
-            return free;
         }
 
         return ranked[(int)((uint)Interlocked.Increment(ref _busyRotation) % (uint)ranked.Count)];

@@ -22,31 +22,69 @@ public sealed class RedisRateLimiter(IRedisClient redis)
     /// KEYS[1] the counter, ARGV[1] the window in ms. Increments, sets the expiry on the first hit (or if the key somehow
     /// has none, so a counter can never live forever) and returns {count, ttl_ms}.
     /// </summary>
-    public static RedisScript RateLimitScript { get; } = new("""
-        local count = redis.call('INCR', KEYS[1])
-        local ttl = redis.call('PTTL', KEYS[1])
+    public static RedisScript RateLimitScript { get; } = new(Count("KEYS[1]") + "return {count, ttl}");
+
+    /// <summary>
+    /// KEYS[1] a marker whose existence refuses the request (a signed-out token), KEYS[2] the counter, ARGV[1] the window
+    /// in ms. A refused request is not counted and gets {1}; otherwise as <see cref="RateLimitScript"/>, {0, count, ttl_ms}.
+    /// One round trip for the two questions every signed-in request asks.
+    /// </summary>
+    public static RedisScript HitUnlessMarkedScript { get; } = new(
+        "if redis.call('EXISTS', KEYS[1]) == 1 then\n  return {1}\nend\n" + Count("KEYS[2]") + "return {0, count, ttl}");
+
+    /// <summary>The Lua that counts a hit on <paramref name="counter"/> into <c>count</c> and <c>ttl</c>.</summary>
+    private static string Count(string counter) => $"""
+        local count = redis.call('INCR', {counter})
+        local ttl = redis.call('PTTL', {counter})
         if ttl < 0 then
           ttl = tonumber(ARGV[1])
-          redis.call('PEXPIRE', KEYS[1], ttl)
+          redis.call('PEXPIRE', {counter}, ttl)
         end
-        return {count, ttl}
-        """);
+
+        """;
 
     /// <summary>Counts one hit on <paramref name="key"/>; allowed while the count within the window is at most <paramref name="limit"/>.</summary>
     public async Task<RateLimitResult> HitAsync(string key, long limit, TimeSpan window, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var windowMs = (long)Math.Ceiling(window.TotalMilliseconds);
-        ArgumentOutOfRangeException.ThrowIfLessThan(windowMs, 1, nameof(window));
-        var reply = await redis.EvaluateAsync(RateLimitScript, [key], [windowMs.ToString(CultureInfo.InvariantCulture)], cancellationToken);
+        var reply = await redis.EvaluateAsync(RateLimitScript, [key], [WindowMs(window)], cancellationToken);
         if (reply is not { Kind: RedisValueKind.Array, Items: [{ Kind: RedisValueKind.Number } count, { Kind: RedisValueKind.Number } ttl] })
         {
             throw new RedisServerException($"unexpected rate-limit script reply '{reply}'");
         }
 
-        return new RateLimitResult(count.Number <= limit, count.Number, limit, Math.Max(0, limit - count.Number), TimeSpan.FromMilliseconds(ttl.Number));
+        return Result(count.Number, ttl.Number, limit);
     }
+
+    /// <summary>
+    /// Counts one hit on <paramref name="key"/> unless <paramref name="refusalKey"/> exists, in one atomic round trip;
+    /// null when it exists (nothing counted).
+    /// </summary>
+    public async Task<RateLimitResult?> HitUnlessMarkedAsync(string refusalKey, string key, long limit, TimeSpan window, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(refusalKey);
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var reply = await redis.EvaluateAsync(HitUnlessMarkedScript, [refusalKey, key], [WindowMs(window)], cancellationToken);
+        return reply switch
+        {
+            { Kind: RedisValueKind.Array, Items: [{ Kind: RedisValueKind.Number, Number: 1 }] } => null,
+            { Kind: RedisValueKind.Array, Items: [{ Kind: RedisValueKind.Number, Number: 0 }, { Kind: RedisValueKind.Number } count, { Kind: RedisValueKind.Number } ttl] }
+                => Result(count.Number, ttl.Number, limit),
+            _ => throw new RedisServerException($"unexpected rate-limit script reply '{reply}'"),
+        };
+    }
+
+    private static string WindowMs(TimeSpan window)
+    {
+        var windowMs = (long)Math.Ceiling(window.TotalMilliseconds);
+        ArgumentOutOfRangeException.ThrowIfLessThan(windowMs, 1, nameof(window));
+        return windowMs.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static RateLimitResult Result(long count, long ttlMs, long limit) =>
+        new(count <= limit, count, limit, Math.Max(0, limit - count), TimeSpan.FromMilliseconds(ttlMs));
 
     /// <summary>
     /// Reads the current window of <paramref name="key"/> without counting a hit (for example "is this account locked?"

@@ -190,6 +190,31 @@ public sealed class AuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_remembered_token_answers_only_for_its_exact_text_and_only_until_it_expires()
+    {
+        var settings = _api.Services.GetRequiredService<IdentitySettings>();
+        var clock = new MovableTime();
+        var tokens = new TokenService(_api.Services.GetRequiredService<SigningKeyRing>(), settings, clock);
+        var admin = new User(_api.AdminId, "a@test.example", "Admin", Roles.SystemAdmin, null, "de", [], true, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+        var token = tokens.Issue(admin, Guid.NewGuid()).Token;
+        var (first, _) = await tokens.ValidateAsync(token);
+        var (again, failure) = await tokens.ValidateAsync(token);
+        Assert.Equal(TokenFailure.None, failure);
+        Assert.Same(first, again);
+
+        // One character of the signature changed: validated afresh, and refused.
+        var tampered = token[..^2] + (token[^2] == 'A' ? 'B' : 'A') + token[^1];
+        Assert.Equal((null, TokenFailure.Invalid), await tokens.ValidateAsync(tampered));
+
+        // Past its expiry (plus the 30 s clock skew) the remembered token is refused as expired, like a new one.
+        clock.Shift = settings.AccessTokenLifetime + TimeSpan.FromSeconds(29);
+        Assert.Equal(TokenFailure.None, (await tokens.ValidateAsync(token)).Failure);
+        clock.Shift = settings.AccessTokenLifetime + TimeSpan.FromSeconds(31);
+        Assert.Equal((null, TokenFailure.Expired), await tokens.ValidateAsync(token));
+        Assert.Equal((null, TokenFailure.Expired), await tokens.ValidateAsync(token));
+    }
+
+    [Fact]
     public async Task Logout_revokes_the_access_token_and_the_refresh_family()
     {
         var user = await _api.CreateUserAsync(Roles.ServiceManager);
@@ -315,5 +340,14 @@ public sealed class AuthTests : IAsyncLifetime
     private sealed class ShiftedTime(TimeSpan shift) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + shift;
+    }
+
+    private sealed class MovableTime : TimeProvider
+    {
+        private readonly DateTimeOffset _start = TimeProvider.System.GetUtcNow();
+
+        public TimeSpan Shift { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => _start + Shift;
     }
 }

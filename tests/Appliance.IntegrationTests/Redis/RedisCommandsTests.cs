@@ -83,6 +83,25 @@ public sealed class RedisCommandsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Hit_unless_marked_counts_like_a_hit_and_refuses_without_counting_while_the_marker_exists()
+    {
+        await using var redis = Client();
+        var limiter = new RedisRateLimiter(redis);
+        var first = await limiter.HitUnlessMarkedAsync("auth:revoked:x", "rl:user:m", 2, TimeSpan.FromMinutes(1));
+        Assert.Equal((true, 1L, 1L), (first!.Allowed, first.Count, first.Remaining));
+        Assert.InRange(first.ResetAfter, TimeSpan.FromSeconds(55), TimeSpan.FromMinutes(1));
+        Assert.Equal(2, (await limiter.HitAsync("rl:user:m", 2, TimeSpan.FromMinutes(1))).Count);
+        var over = await limiter.HitUnlessMarkedAsync("auth:revoked:x", "rl:user:m", 2, TimeSpan.FromMinutes(1));
+        Assert.Equal((false, 3L, 0L), (over!.Allowed, over.Count, over.Remaining));
+
+        await redis.ExecuteAsync(["SET", "auth:revoked:x", "1"]);
+        Assert.Null(await limiter.HitUnlessMarkedAsync("auth:revoked:x", "rl:user:m", 2, TimeSpan.FromMinutes(1)));
+        Assert.Null(await limiter.HitUnlessMarkedAsync("auth:revoked:x", "rl:user:fresh", 2, TimeSpan.FromMinutes(1)));
+        Assert.Equal("3", (await redis.ExecuteAsync(["GET", "rl:user:m"])).Text);
+        Assert.False(await redis.ExistsAsync("rl:user:fresh"));
+    }
+
+    [Fact]
     public async Task Rate_limit_window_resets_and_survives_script_flush_and_restart()
     {
         await using var redis = Client();

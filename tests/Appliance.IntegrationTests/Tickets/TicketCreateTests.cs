@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Appliance.Domain.Identity;
 using Appliance.IntegrationTests.Infrastructure;
+using Npgsql;
 
 namespace Appliance.IntegrationTests.Tickets;
 
@@ -168,6 +169,40 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
              WHERE open_tickets <> (SELECT count(*) FROM tickets t WHERE t.assigned_to = l.user_id AND t.deleted_at IS NULL
                                       AND t.status IN ('new', 'assigned', 'in_progress', 'waiting_customer'))
             """));
+    }
+
+    [Fact]
+    public async Task When_every_skilled_technician_is_being_assigned_the_create_waits_for_one_and_a_missing_load_row_is_repaired()
+    {
+        var only = await _kit.UserAsync(Roles.TechnicianL2, null, "firewall");
+
+        // Another create holds the only skilled technician's load row: this one does not skip to "unassigned" but
+        // queues behind it, and both tickets end up counted.
+        await using (var holder = await _kit.Db.OpenConnectionAsync())
+        await using (var transaction = await holder.BeginTransactionAsync())
+        {
+            await using (var hold = new NpgsqlCommand("SELECT 1 FROM technician_load WHERE user_id = @u FOR UPDATE", holder, transaction))
+            {
+                hold.Parameters.AddWithValue("u", only.Id);
+                await hold.ExecuteScalarAsync();
+            }
+
+            var waiting = _kit.Admin.PostAsync("/api/v1/tickets", TicketTestKit.Json(TicketTestKit.NewTicket(_customer, category: "firewall")));
+            await Task.Delay(300);
+            Assert.False(waiting.IsCompleted, "the create should wait for the technician's load row");
+            await transaction.CommitAsync();
+            var response = await waiting;
+            Assert.Equal(201, (int)response.StatusCode);
+            Assert.Equal(only.Id, (await ApiServer.ReadJsonAsync(response)).GetProperty("assigned_to").GetGuid());
+        }
+
+        Assert.Equal(1, await _kit.CountAsync("SELECT open_tickets FROM technician_load WHERE user_id = @u", ("u", only.Id)));
+
+        // A load row that went missing is created again and the technician keeps getting tickets.
+        await _kit.ExecuteAsync("DELETE FROM technician_load WHERE user_id = @u", ("u", only.Id));
+        var ticket = await _kit.CreateTicketAsync(_customer, category: "firewall");
+        Assert.Equal(only.Id, ticket.GetProperty("assigned_to").GetGuid());
+        Assert.Equal(1, await _kit.CountAsync("SELECT open_tickets FROM technician_load WHERE user_id = @u", ("u", only.Id)));
     }
 
     [Fact]
