@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: tests/bench/service-desk.sh [--duration SECONDS] [--rate RPS] [--search-rate RPS] [--create-rate RPS]
-#                                    [--tickets N] [--cache DIR]
+#                                    [--tickets N] [--cache DIR] [--capacity [--mixes get,list,search,create]]
 #
 # Service-desk load benchmark on the 1,000,000-ticket MSP (tests/bench/generate-msp.sh builds it once and caches
 # it; each run starts a copy). The published API runs against durable PostgreSQL (fsync and synchronous commit
@@ -16,6 +16,13 @@
 # sustained: at least 98 % of the offered rate answered 201 with p95 <= 200 ms, the seeds' floor, so a server
 # that only keeps up by queueing does not count). p95_last_fifth shows whether the tail was still growing. Defaults: --duration 30, --rate 1000, --search-rate 50,
 # --create-rate 1000, --tickets 1000000. Set APPLIANCE_PUBLISHED_API to skip the publish step.
+#
+# --capacity finds, for each mix of --mixes (default all four), the highest offered rate that still meets its p95
+# (10 ms get and list, 50 ms search, 200 ms create) with 0 errors and at least 98 % of the offered rate answered:
+# the rate steps up by a quarter from a start (get 2,000/s, list 1,500/s, search 100/s, create 800/s) until a step
+# misses, then halves the gap between the last met and the first missed rate twice. --duration is the length of
+# each step (default 10 in this mode). One "capacity" line per mix, then its verdict against the issue's floor
+# (get >= 6,000/s, list >= 4,000/s, search >= 300/s, create >= 2,000/s).
 #
 # Exit codes: 0 figures printed (also when a target is missed: the verdict lines say so); 1 a step failed;
 # 64 bad arguments; 69 a required tool is missing.
@@ -35,6 +42,9 @@ search_rate=50
 create_rate=1000
 tickets=1000000
 cache_args=()
+capacity=0
+duration_given=0
+mixes=get,list,search,create
 # need_value OPTION VALUE...: an option that takes a value got a non-empty one (else exit 64)
 need_value() {
   if (($# < 2)) || [[ -z $2 ]]; then
@@ -43,19 +53,26 @@ need_value() {
 }
 while (($#)); do
   case $1 in
-    --duration) need_value "$@"; duration=$2; shift 2 ;;
+    --duration) need_value "$@"; duration=$2; duration_given=1; shift 2 ;;
     --rate) need_value "$@"; rate=$2; shift 2 ;;
     --search-rate) need_value "$@"; search_rate=$2; shift 2 ;;
     --create-rate) need_value "$@"; create_rate=$2; shift 2 ;;
     --tickets) need_value "$@"; tickets=$2; shift 2 ;;
     --cache) need_value "$@"; cache_args=(--cache "$2"); shift 2 ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    --capacity) capacity=1; shift ;;
+    --mixes) need_value "$@"; mixes=$2; shift 2 ;;
+    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" 64 ;;
   esac
 done
 for number in "$duration" "$rate" "$search_rate" "$create_rate" "$tickets"; do
   [[ $number =~ ^[1-9][0-9]*$ ]] || die "durations, rates and sizes are whole numbers of at least 1 (got '$number')" 64
 done
+[[ $mixes =~ ^(get|list|search|create)(,(get|list|search|create))*$ ]] ||
+  die "--mixes is a comma-separated list of get, list, search and create (got '$mixes')" 64
+if ((capacity && !duration_given)); then
+  duration=10
+fi
 require_cmd curl jq psql dotnet
 
 work=$(mktemp -d /tmp/appliance-bench-desk.XXXXXX)
@@ -154,6 +171,76 @@ load() {
 }
 
 tickets_now=$(psql -Atq -c "SELECT count(*) FROM tickets")
+
+# mix_args MIX: the LoadGen arguments of one request mix
+mix_args() {
+  case $1 in
+    get) printf '%s\n' --paths-file "$work/get.paths" ;;
+    list) printf '%s\n' --paths-file "$work/list.paths" ;;
+    search) printf '%s\n' --paths-file "$work/search.paths" ;;
+    create) printf '%s\n' --method POST --path /api/v1/tickets --body-template "$work/create.json" --values-file "$work/customers" ;;
+  esac
+}
+
+# run_mix MIX RATE: one load run of MIX at RATE; prints LoadGen's line
+run_mix() {
+  local -a extra
+  mapfile -t extra < <(mix_args "$1")
+  load "$1" "$2" "${extra[@]}"
+}
+
+# field LINE NAME: the number LoadGen printed as NAME=... in LINE
+field() {
+  awk -v name="$2" '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) { print kv[2] + 0; exit } } }' <<<"$1"
+}
+
+# meets LINE TARGET-P95-MS RATE: p95 within target, 0 errors and >= 98 % of RATE answered
+meets() {
+  awk -v p95="$(field "$1" p95)" -v errors="$(field "$1" errors)" -v achieved="$(field "$1" achieved)" \
+    -v target="$2" -v rate="$3" 'BEGIN { exit !(p95 <= target && errors == 0 && achieved >= rate * 0.98) }'
+}
+
+if ((capacity)); then
+  echo "== Service desk capacity ($(nproc) cores, $tickets_now tickets, ${duration}s per step after 5 s warm-up, $(date -u +%FT%TZ))"
+  declare -A start_rate=([get]=2000 [list]=1500 [search]=100 [create]=800)
+  declare -A target_p95=([get]=10 [list]=10 [search]=50 [create]=200)
+  declare -A floor_rate=([get]=6000 [list]=4000 [search]=300 [create]=2000)
+  IFS=, read -r -a selected <<<"$mixes"
+  for mix in "${selected[@]}"; do
+    target=${target_p95[$mix]}
+    step_rate=${start_rate[$mix]}
+    met_rate=0 met_line='' missed_rate=0 missed_line=''
+    while ((step_rate <= 100000)); do
+      line=$(run_mix "$mix" "$step_rate" | tail -n 1)
+      if meets "$line" "$target" "$step_rate"; then
+        met_rate=$step_rate met_line=$line
+        step_rate=$((step_rate + (step_rate + 3) / 4))
+      else
+        missed_rate=$step_rate missed_line=$line
+        break
+      fi
+    done
+    # Two halvings of the gap between the last met and the first missed rate (from 0 when even the start missed).
+    for _ in 1 2; do
+      ((missed_rate > 0 && missed_rate - met_rate > 1)) || break
+      step_rate=$(((met_rate + missed_rate) / 2))
+      line=$(run_mix "$mix" "$step_rate" | tail -n 1)
+      if meets "$line" "$target" "$step_rate"; then
+        met_rate=$step_rate met_line=$line
+      else
+        missed_rate=$step_rate missed_line=$line
+      fi
+    done
+    summary="capacity $mix $met_rate/s"
+    [[ -z $met_line ]] || summary+=" (p95 $(field "$met_line" p95) ms, target $target ms)"
+    [[ -z $missed_line ]] || summary+="; missed at $missed_rate/s: p95 $(field "$missed_line" p95) ms, $(field "$missed_line" errors) errors"
+    echo "$summary"
+    if ((met_rate >= ${floor_rate[$mix]})); then verdict_word=met; else verdict_word=MISSED; fi
+    printf 'target capacity %-6s %d/s >= %d/s: %s\n' "$mix" "$met_rate" "${floor_rate[$mix]}" "$verdict_word"
+  done
+  exit 0
+fi
+
 echo "== Service desk benchmark ($(nproc) cores, $tickets_now tickets, ${duration}s per run after 5 s warm-up, $(date -u +%FT%TZ))"
 load get "$rate" --paths-file "$work/get.paths"
 load list "$rate" --paths-file "$work/list.paths"

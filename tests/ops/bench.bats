@@ -66,3 +66,17 @@ teardown() {
   run -64 --separate-stderr "$REPO_ROOT/tests/bench/generate-msp.sh" --cache "$cache" --fast
   [[ "$stderr" == *"unknown argument '--fast'"* ]]
 }
+
+@test "service-desk.sh --help describes the capacity mode and its floors" {
+  run -0 "$REPO_ROOT/tests/bench/service-desk.sh" --help
+  [[ "$output" == *"--capacity finds"* ]]
+  [[ "$output" == *"create >= 2,000/s"* ]]
+}
+
+@test "service-desk.sh: --mixes takes only get, list, search and create, before anything starts" {
+  for bad in "get,post" "" "list,,search" "GET"; do
+    run -64 --separate-stderr "$REPO_ROOT/tests/bench/service-desk.sh" --cache "$cache" --capacity --mixes "$bad"
+    [[ "$stderr" == *"--mixes"* ]]
+  done
+  [ -z "$(ls -A -- "$cache")" ]
+}
