@@ -84,6 +84,9 @@ cleanup() {
   rm -rf -- "$work"
 }
 trap cleanup EXIT
+# A signal ends the run through exit, so the EXIT trap stops what was started.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 if [[ -z ${APPLIANCE_PUBLISHED_API:-} ]]; then
   log "publishing the API (Release, linux-x64, self-contained)"
