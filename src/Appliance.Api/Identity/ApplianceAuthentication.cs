@@ -53,14 +53,11 @@ public static class ApplianceAuthentication
         return services;
     }
 
-    /// <summary>
-    /// Authentication, then authorization for requests that matched an endpoint: unknown routes stay 404 rather than
-    /// meeting the fallback policy's 401.
-    /// </summary>
+    /// <summary>Authentication, then authorization (after routing: both look at the endpoint).</summary>
     public static IApplicationBuilder UseApplianceAuthentication(this IApplicationBuilder app)
     {
         app.UseAuthentication();
-        app.UseWhen(context => context.GetEndpoint() is not null, branch => branch.UseAuthorization());
+        app.UseAuthorization();
         return app;
     }
 

@@ -17,6 +17,13 @@ public sealed class UserSessionRequirement : IAuthorizationRequirement
     public static readonly UserSessionRequirement Instance = new();
 }
 
+/// <summary>The fallback policy's requirement: an authenticated caller, unless the request matched no endpoint (an unknown
+/// route stays 404 instead of meeting a 401).</summary>
+public sealed class CallerOrNoEndpointRequirement : IAuthorizationRequirement
+{
+    public static readonly CallerOrNoEndpointRequirement Instance = new();
+}
+
 /// <summary>A caller whose role requires MFA and who has not enrolled meets this only on endpoints marked
 /// <see cref="AllowedDuringMfaSetup"/>. Part of every policy.</summary>
 public sealed class MfaEnrolledRequirement : IAuthorizationRequirement
@@ -28,7 +35,8 @@ public sealed class MfaEnrolledRequirement : IAuthorizationRequirement
 /// The authorization policies: one per permission of the role matrix, named by the permission string
 /// (<c>.RequireAuthorization(Permissions.TicketCreate)</c>), <see cref="AnyOf"/> for endpoints that accept one of
 /// several, and <see cref="UserSession"/>. Each also requires an authenticated caller that is not confined to MFA
-/// enrolment; so do the default and the fallback policy (an endpoint that declares nothing still needs a caller).
+/// enrolment; so do the default and the fallback policy (an endpoint that declares nothing still needs a caller; a
+/// request that matched no endpoint passes on to its 404).
 /// </summary>
 public static class PermissionPolicies
 {
@@ -45,7 +53,7 @@ public static class PermissionPolicies
     {
         ArgumentNullException.ThrowIfNull(options);
         options.DefaultPolicy = SignedIn;
-        options.FallbackPolicy = SignedIn;
+        options.FallbackPolicy = new AuthorizationPolicyBuilder().AddRequirements(CallerOrNoEndpointRequirement.Instance, MfaEnrolledRequirement.Instance).Build();
         foreach (var permission in Permissions.All)
         {
             options.AddPolicy(permission, AnyOf(permission));
@@ -61,19 +69,18 @@ public sealed class CallerRequirementsHandler : IAuthorizationHandler
     public Task HandleAsync(AuthorizationHandlerContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.User.Identities.OfType<CallerIdentity>().FirstOrDefault()?.Caller is not { } caller)
-        {
-            return Task.CompletedTask;
-        }
-
+        var caller = context.User.Identities.OfType<CallerIdentity>().FirstOrDefault()?.Caller;
+        var endpoint = (context.Resource as HttpContext)?.GetEndpoint();
         foreach (var requirement in context.PendingRequirements.ToList())
         {
             var met = requirement switch
             {
-                PermissionRequirement permission => permission.AnyOf.Any(caller.Can),
-                UserSessionRequirement => !caller.IsApiKey,
-                MfaEnrolledRequirement => !caller.MfaSetupRequired
-                    || (context.Resource as HttpContext)?.GetEndpoint()?.Metadata.GetMetadata<AllowedDuringMfaSetup>() is not null,
+                CallerOrNoEndpointRequirement => caller is not null || endpoint is null,
+
+                // Whether there is a caller at all is the other requirements' question.
+                MfaEnrolledRequirement => caller is not { MfaSetupRequired: true } || endpoint?.Metadata.GetMetadata<AllowedDuringMfaSetup>() is not null,
+                PermissionRequirement permission => caller is not null && permission.AnyOf.Any(caller.Can),
+                UserSessionRequirement => caller is { IsApiKey: false },
                 _ => false,
             };
             if (met)
