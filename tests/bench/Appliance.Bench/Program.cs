@@ -22,7 +22,11 @@ var work = Directory.CreateTempSubdirectory("appliance-bench-auth-").FullName;
 SigningKeyRing.Generate(Path.Combine(work, "keys"));
 var fieldKey = Path.Combine(work, "field.key");
 File.WriteAllText(fieldKey, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
-File.SetUnixFileMode(fieldKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+if (!OperatingSystem.IsWindows())
+{
+    File.SetUnixFileMode(fieldKey, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+}
+
 await using var app = ApiHost.Build([], new Dictionary<string, string?>
 {
     // Authentication never reaches PostgreSQL for an access token; the data source is only built, not opened.
