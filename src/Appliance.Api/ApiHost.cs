@@ -98,6 +98,7 @@ public static class ApiHost
         builder.Services.AddSingleton<MfaVerifier>();
         builder.Services.AddSingleton<SessionIssuer>();
         builder.Services.AddSingleton<ApiKeyAuthenticator>();
+        builder.Services.AddApplianceAuthentication();
         builder.Services.AddSingleton<CustomerStore>();
         builder.Services.AddSingleton<ContactStore>();
         builder.Services.AddSingleton<SiteStore>();
@@ -134,7 +135,8 @@ public static class ApiHost
         return new RateLimitSettings(
             Read(configuration, "RateLimit:PerUserPerMinute", 1200),
             Read(configuration, "RateLimit:PerIpPerMinute", 300),
-            TimeSpan.FromMinutes(1));
+            TimeSpan.FromMinutes(1),
+            Read(configuration, "RateLimit:AuthFailuresPerIpPerMinute", 30));
     }
 
     private static void ConfigureJson(JsonOptions options)
@@ -172,12 +174,9 @@ public static class ApiHost
         }
 
         app.UseRouting();
-        var tokens = app.Services.GetRequiredService<TokenService>();
-        var apiKeys = app.Services.GetRequiredService<ApiKeyAuthenticator>();
-        var limiter = new RedisRateLimiter(app.Services.GetRequiredService<IRedisClient>());
+        app.UseApplianceAuthentication();
+        var limiter = app.Services.GetRequiredService<RedisRateLimiter>();
         var rateLimits = app.Services.GetRequiredService<RateLimitSettings>();
-        var authLogger = app.Services.GetRequiredService<ILogger<AuthenticationMiddleware>>();
-        app.Use(next => new AuthenticationMiddleware(next, tokens, apiKeys, limiter, rateLimits, authLogger).InvokeAsync);
         var time = app.Services.GetRequiredService<TimeProvider>();
         var rateLogger = app.Services.GetRequiredService<ILogger<RateLimitMiddleware>>();
         app.Use(next => new RateLimitMiddleware(next, limiter, rateLimits, time, rateLogger).InvokeAsync);
@@ -186,7 +185,7 @@ public static class ApiHost
     private static void MapModules(WebApplication app)
     {
         app.MapHealthApi();
-        app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymousAccess();
+        app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymous();
         app.MapAuthApi();
         app.MapMfaApi();
         app.MapUsersApi();

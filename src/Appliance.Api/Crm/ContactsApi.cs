@@ -1,5 +1,4 @@
 using Appliance.Api.Http;
-using Appliance.Api.Identity;
 using Appliance.Api.Json;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
@@ -68,15 +67,15 @@ public static class ContactsApi
     {
         var nested = routes.MapGroup("/api/v1/customers/{customerId:guid}/contacts").WithTags("Contacts");
         nested.MapGet(string.Empty, ListCustomerContacts).WithName("ListCustomerContacts")
-            .WithSummary("A customer's contacts (filters: search by name or email, is_primary; fields; include=customer)").RequirePermission(Permissions.CustomerView);
-        nested.MapPost(string.Empty, CreateContact).WithName("CreateContact").WithSummary("Add a contact to a customer").RequirePermission(Permissions.CustomerUpdate);
+            .WithSummary("A customer's contacts (filters: search by name or email, is_primary; fields; include=customer)").RequireAuthorization(Permissions.CustomerView);
+        nested.MapPost(string.Empty, CreateContact).WithName("CreateContact").WithSummary("Add a contact to a customer").RequireAuthorization(Permissions.CustomerUpdate);
 
         var group = routes.MapGroup("/api/v1/contacts").WithTags("Contacts");
         group.MapGet(string.Empty, ListContacts).WithName("ListContacts")
-            .WithSummary("Contacts of all customers (filters: customer_id, search, is_primary; fields; include=customer)").RequirePermission(Permissions.CustomerView);
-        group.MapGet("/{id:guid}", GetContact).WithName("GetContact").WithSummary("One contact, with its ETag").RequirePermission(Permissions.CustomerView);
-        group.MapPatch("/{id:guid}", UpdateContact).WithName("UpdateContact").WithSummary("Change a contact (partial; If-Match)").RequirePermission(Permissions.CustomerUpdate);
-        group.MapDelete("/{id:guid}", DeleteContact).WithName("DeleteContact").WithSummary("Soft-delete a contact (If-Match)").RequirePermission(Permissions.CustomerUpdate);
+            .WithSummary("Contacts of all customers (filters: customer_id, search, is_primary; fields; include=customer)").RequireAuthorization(Permissions.CustomerView);
+        group.MapGet("/{id:guid}", GetContact).WithName("GetContact").WithSummary("One contact, with its ETag").RequireAuthorization(Permissions.CustomerView);
+        group.MapPatch("/{id:guid}", UpdateContact).WithName("UpdateContact").WithSummary("Change a contact (partial; If-Match)").RequireAuthorization(Permissions.CustomerUpdate);
+        group.MapDelete("/{id:guid}", DeleteContact).WithName("DeleteContact").WithSummary("Soft-delete a contact (If-Match)").RequireAuthorization(Permissions.CustomerUpdate);
         return routes;
     }
 

@@ -1,5 +1,4 @@
 using Appliance.Api.Http;
-using Appliance.Api.Identity;
 using Appliance.Api.Json;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
@@ -82,11 +81,11 @@ public static class CustomersApi
         var group = routes.MapGroup("/api/v1/customers").WithTags("Customers");
         group.MapGet(string.Empty, ListCustomers).WithName("ListCustomers")
             .WithSummary("List customers (filters: search by name or number, is_active, language, created_after, created_before; fields; include=contacts,sites)")
-            .RequirePermission(Permissions.CustomerView);
-        group.MapGet("/{id:guid}", GetCustomer).WithName("GetCustomer").WithSummary("One customer, with its ETag (fields; include=contacts,sites)").RequirePermission(Permissions.CustomerView);
-        group.MapPost(string.Empty, CreateCustomer).WithName("CreateCustomer").WithSummary("Create a customer (the number is generated when left out)").RequirePermission(Permissions.CustomerCreate);
-        group.MapPatch("/{id:guid}", UpdateCustomer).WithName("UpdateCustomer").WithSummary("Change a customer (partial; If-Match)").RequirePermission(Permissions.CustomerUpdate);
-        group.MapDelete("/{id:guid}", DeleteCustomer).WithName("DeleteCustomer").WithSummary("Soft-delete a customer with its contacts and sites (If-Match)").RequirePermission(Permissions.CustomerDelete);
+            .RequireAuthorization(Permissions.CustomerView);
+        group.MapGet("/{id:guid}", GetCustomer).WithName("GetCustomer").WithSummary("One customer, with its ETag (fields; include=contacts,sites)").RequireAuthorization(Permissions.CustomerView);
+        group.MapPost(string.Empty, CreateCustomer).WithName("CreateCustomer").WithSummary("Create a customer (the number is generated when left out)").RequireAuthorization(Permissions.CustomerCreate);
+        group.MapPatch("/{id:guid}", UpdateCustomer).WithName("UpdateCustomer").WithSummary("Change a customer (partial; If-Match)").RequireAuthorization(Permissions.CustomerUpdate);
+        group.MapDelete("/{id:guid}", DeleteCustomer).WithName("DeleteCustomer").WithSummary("Soft-delete a customer with its contacts and sites (If-Match)").RequireAuthorization(Permissions.CustomerDelete);
         return routes;
     }
 

@@ -1,5 +1,4 @@
 using Appliance.Api.Http;
-using Appliance.Api.Identity;
 using Appliance.Api.Json;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
@@ -57,15 +56,15 @@ public static class SitesApi
     {
         var nested = routes.MapGroup("/api/v1/customers/{customerId:guid}/sites").WithTags("Sites");
         nested.MapGet(string.Empty, ListCustomerSites).WithName("ListCustomerSites")
-            .WithSummary("A customer's sites (filters: search by name or city, country; fields; include=customer)").RequirePermission(Permissions.CustomerView);
-        nested.MapPost(string.Empty, CreateSite).WithName("CreateSite").WithSummary("Add a site to a customer").RequirePermission(Permissions.CustomerUpdate);
+            .WithSummary("A customer's sites (filters: search by name or city, country; fields; include=customer)").RequireAuthorization(Permissions.CustomerView);
+        nested.MapPost(string.Empty, CreateSite).WithName("CreateSite").WithSummary("Add a site to a customer").RequireAuthorization(Permissions.CustomerUpdate);
 
         var group = routes.MapGroup("/api/v1/sites").WithTags("Sites");
         group.MapGet(string.Empty, ListSites).WithName("ListSites")
-            .WithSummary("Sites of all customers (filters: customer_id, search, country; fields; include=customer)").RequirePermission(Permissions.CustomerView);
-        group.MapGet("/{id:guid}", GetSite).WithName("GetSite").WithSummary("One site, with its ETag").RequirePermission(Permissions.CustomerView);
-        group.MapPatch("/{id:guid}", UpdateSite).WithName("UpdateSite").WithSummary("Change a site (partial; If-Match)").RequirePermission(Permissions.CustomerUpdate);
-        group.MapDelete("/{id:guid}", DeleteSite).WithName("DeleteSite").WithSummary("Soft-delete a site (If-Match)").RequirePermission(Permissions.CustomerUpdate);
+            .WithSummary("Sites of all customers (filters: customer_id, search, country; fields; include=customer)").RequireAuthorization(Permissions.CustomerView);
+        group.MapGet("/{id:guid}", GetSite).WithName("GetSite").WithSummary("One site, with its ETag").RequireAuthorization(Permissions.CustomerView);
+        group.MapPatch("/{id:guid}", UpdateSite).WithName("UpdateSite").WithSummary("Change a site (partial; If-Match)").RequireAuthorization(Permissions.CustomerUpdate);
+        group.MapDelete("/{id:guid}", DeleteSite).WithName("DeleteSite").WithSummary("Soft-delete a site (If-Match)").RequireAuthorization(Permissions.CustomerUpdate);
         return routes;
     }
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
 using Appliance.Api.Http;
-using Appliance.Api.Identity;
 using Appliance.Platform.Database;
 using Appliance.Platform.Redis;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -28,7 +27,7 @@ public static class HealthApi
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup(string.Empty).WithTags("Health").AllowAnonymousAccess();
+        var group = routes.MapGroup(string.Empty).WithTags("Health").AllowAnonymous();
         group.MapGet("/health", GetHealth).WithName("GetHealth").WithSummary("Liveness: the process is up");
         group.MapGet("/ready", GetReady).WithName("GetReady").WithSummary("Readiness: PostgreSQL, Redis and the schema are usable");
         return routes;

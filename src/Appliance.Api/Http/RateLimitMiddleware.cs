@@ -5,8 +5,9 @@ using Appliance.Platform.Redis;
 
 namespace Appliance.Api.Http;
 
-/// <summary>How many requests a signed-in user or an anonymous client address may make per window.</summary>
-public sealed record RateLimitSettings(int PerUser, int PerIp, TimeSpan Window)
+/// <summary>How many requests a signed-in user or an anonymous client address may make per window, and how many failed
+/// authentications an address may send per window (<see cref="AuthenticationFailures"/>).</summary>
+public sealed record RateLimitSettings(int PerUser, int PerIp, TimeSpan Window, int AuthFailuresPerIp = 30)
 {
     /// <summary>The counter a caller's requests go to and its limit: per key for API keys, per user when signed in, else per client address.</summary>
     public (string Key, int Limit) For(CurrentUser? user, HttpContext context)
@@ -70,26 +71,41 @@ public sealed class RateLimitMiddleware(RequestDelegate next, RedisRateLimiter l
             }
         }
 
-        var limit = result.Limit;
-        var headers = context.Response.Headers;
-        var reset = time.GetUtcNow() + result.ResetAfter;
-        headers["X-RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
-        headers["X-RateLimit-Remaining"] = result.Remaining.ToString(CultureInfo.InvariantCulture);
-        headers["X-RateLimit-Reset"] = reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        WriteHeaders(context, result, time);
         if (!result.Allowed)
         {
-            Rejected.Add(1);
-            var seconds = Math.Max(1, (long)Math.Ceiling(result.ResetAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            headers.RetryAfter = seconds;
-            await ApiErrors.WriteAsync(
-                context,
-                StatusCodes.Status429TooManyRequests,
-                ErrorCodes.RateLimitExceeded,
-                $"Rate limit of {limit} requests per {settings.Window.TotalSeconds:0} s exceeded",
-                [new ErrorDetail("retry_after", seconds)]);
+            await WriteExceededAsync(context, result, settings.Window);
             return;
         }
 
         await next(context);
+    }
+
+    /// <summary><c>X-RateLimit-Limit</c>, <c>-Remaining</c> and <c>-Reset</c> (Unix seconds) of <paramref name="result"/>.</summary>
+    public static void WriteHeaders(HttpContext context, RateLimitResult result, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(time);
+        var headers = context.Response.Headers;
+        headers["X-RateLimit-Limit"] = result.Limit.ToString(CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Remaining"] = result.Remaining.ToString(CultureInfo.InvariantCulture);
+        headers["X-RateLimit-Reset"] = (time.GetUtcNow() + result.ResetAfter).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>429 <c>RATE_LIMIT_EXCEEDED</c> with <c>Retry-After</c> (and <c>retry_after</c> in the details).</summary>
+    public static async Task WriteExceededAsync(HttpContext context, RateLimitResult result, TimeSpan window, string? message = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(result);
+        Rejected.Add(1);
+        var seconds = Math.Max(1, (long)Math.Ceiling(result.ResetAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers.RetryAfter = seconds;
+        await ApiErrors.WriteAsync(
+            context,
+            StatusCodes.Status429TooManyRequests,
+            ErrorCodes.RateLimitExceeded,
+            message ?? $"Rate limit of {result.Limit} requests per {window.TotalSeconds:0} s exceeded",
+            [new ErrorDetail("retry_after", seconds)]);
     }
 }

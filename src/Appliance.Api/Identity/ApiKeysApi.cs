@@ -28,10 +28,10 @@ public static class ApiKeysApi
     public static IEndpointRouteBuilder MapApiKeysApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/api-keys").WithTags("API keys");
-        group.MapGet(string.Empty, ListApiKeys).WithName("ListApiKeys").WithSummary("List API keys (filters: status, search)").RequirePermission(Permissions.ApiKeyManage).RequireUserSession();
-        group.MapGet("/{id:guid}", GetApiKey).WithName("GetApiKey").WithSummary("One API key (never its secret)").RequirePermission(Permissions.ApiKeyManage).RequireUserSession();
-        group.MapPost(string.Empty, CreateApiKey).WithName("CreateApiKey").WithSummary("Create an API key; the answer shows the key once").RequirePermission(Permissions.ApiKeyManage).RequireUserSession();
-        group.MapDelete("/{id:guid}", RevokeApiKey).WithName("RevokeApiKey").WithSummary("Revoke an API key (204 also when it already was)").RequirePermission(Permissions.ApiKeyManage).RequireUserSession();
+        group.MapGet(string.Empty, ListApiKeys).WithName("ListApiKeys").WithSummary("List API keys (filters: status, search)").RequireAuthorization(Permissions.ApiKeyManage).RequireUserSession();
+        group.MapGet("/{id:guid}", GetApiKey).WithName("GetApiKey").WithSummary("One API key (never its secret)").RequireAuthorization(Permissions.ApiKeyManage).RequireUserSession();
+        group.MapPost(string.Empty, CreateApiKey).WithName("CreateApiKey").WithSummary("Create an API key; the answer shows the key once").RequireAuthorization(Permissions.ApiKeyManage).RequireUserSession();
+        group.MapDelete("/{id:guid}", RevokeApiKey).WithName("RevokeApiKey").WithSummary("Revoke an API key (204 also when it already was)").RequireAuthorization(Permissions.ApiKeyManage).RequireUserSession();
         return routes;
     }
 

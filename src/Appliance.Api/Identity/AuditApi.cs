@@ -14,7 +14,7 @@ public static class AuditApi
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/api/v1/audit-log", ListAuditLog).WithTags("Audit").WithName("ListAuditLog")
-            .WithSummary("Audit entries (filters: entity_type, entity_id, action, actor_id, from, to)").RequirePermission(Permissions.AuditView);
+            .WithSummary("Audit entries (filters: entity_type, entity_id, action, actor_id, from, to)").RequireAuthorization(Permissions.AuditView);
         return routes;
     }
 

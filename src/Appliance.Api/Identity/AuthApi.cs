@@ -4,7 +4,6 @@ using Appliance.Api.Http;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Identity;
 using Appliance.Platform.Configuration;
-using Appliance.Platform.Redis;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.IdentityModel.Tokens;
 
@@ -45,11 +44,11 @@ public static class AuthApi
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/auth").WithTags("Auth");
-        group.MapPost("/login", Login).WithName("Login").WithSummary("Sign in with email and password").AllowAnonymousAccess();
-        group.MapPost("/refresh", Refresh).WithName("RefreshToken").WithSummary("Exchange a refresh token (rotated on every use)").AllowAnonymousAccess();
+        group.MapPost("/login", Login).WithName("Login").WithSummary("Sign in with email and password").AllowAnonymous();
+        group.MapPost("/refresh", Refresh).WithName("RefreshToken").WithSummary("Exchange a refresh token (rotated on every use)").AllowAnonymous();
         group.MapPost("/logout", Logout).WithName("Logout").WithSummary("Revoke this access token and its refresh family").RequireUserSession().AllowDuringMfaSetup();
         group.MapGet("/me", Me).WithName("GetMe").WithSummary("The signed-in user and their permissions").RequireUserSession().AllowDuringMfaSetup();
-        routes.MapGet("/.well-known/jwks.json", Jwks).WithTags("Auth").WithName("GetJwks").WithSummary("Public keys that verify access tokens").AllowAnonymousAccess();
+        routes.MapGet("/.well-known/jwks.json", Jwks).WithTags("Auth").WithName("GetJwks").WithSummary("Public keys that verify access tokens").AllowAnonymous();
         return routes;
     }
 
@@ -148,8 +147,9 @@ public static class AuthApi
     }
 
     public static async Task<Results<Ok<TokenResponse>, JsonHttpResult<ErrorEnvelope>>> Refresh(
-        RefreshRequest request, HttpContext context, UserStore users, RefreshTokenStore refreshTokens, SessionIssuer sessions, AuditLog audit, IdentitySettings settings, CancellationToken cancellationToken)
+        RefreshRequest request, HttpContext context, UserStore users, RefreshTokenStore refreshTokens, SessionIssuer sessions, AuditLog audit, IdentitySettings settings, TokenRevocation revocation, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(revocation);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(refreshTokens);
         ArgumentNullException.ThrowIfNull(users);
@@ -164,6 +164,8 @@ public static class AuthApi
         var result = await refreshTokens.RotateAsync(request.RefreshToken, settings.RefreshTokenLifetime, UserAgent(context), IpAddress(context), cancellationToken);
         if (result.Outcome == RefreshOutcome.Reused)
         {
+            // The copied token's family is revoked in PostgreSQL; its access tokens die with the session in Redis.
+            await revocation.RevokeSessionAsync(result.FamilyId, cancellationToken);
             await audit.WriteAsync(Audit(context, AuditActor.User(result.UserId)), new AuditEntry("user", result.UserId.ToString(), "refresh.reused"), cancellationToken);
             return ApiErrors.Result(context, StatusCodes.Status401Unauthorized, ErrorCodes.TokenInvalid, "This refresh token was already used; every session of this sign-in was revoked");
         }
@@ -178,28 +180,25 @@ public static class AuthApi
     }
 
     public static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> Logout(
-        HttpContext context, IRedisClient redis, RefreshTokenStore refreshTokens, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext context, TokenRevocation revocation, RefreshTokenStore refreshTokens, AuditLog audit, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentNullException.ThrowIfNull(revocation);
         ArgumentNullException.ThrowIfNull(refreshTokens);
         ArgumentNullException.ThrowIfNull(audit);
-        ArgumentNullException.ThrowIfNull(time);
         var user = context.CurrentUser();
-        await RevokeSessionAsync(redis, refreshTokens, time, user, "logout", cancellationToken);
+        await RevokeSessionAsync(revocation, refreshTokens, user, "logout", cancellationToken);
         await audit.WriteAsync(Audit(context, AuditActor.User(user.Id)), new AuditEntry("user", user.Id.ToString(), "logout"), cancellationToken);
         return TypedResults.NoContent();
     }
 
-    /// <summary>Revokes the caller's access token (its jti in Redis until it would expire anyway) and its refresh family.</summary>
-    public static async Task RevokeSessionAsync(IRedisClient redis, RefreshTokenStore refreshTokens, TimeProvider time, CurrentUser user, string reason, CancellationToken cancellationToken)
+    /// <summary>Revokes the caller's access token (its jti), every access token of its session (sid) and its refresh family.</summary>
+    public static async Task RevokeSessionAsync(TokenRevocation revocation, RefreshTokenStore refreshTokens, CurrentUser user, string reason, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentNullException.ThrowIfNull(revocation);
         ArgumentNullException.ThrowIfNull(refreshTokens);
-        ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(user);
-        // Remember the revocation until the token would have expired anyway (plus the validation clock skew).
-        var remaining = user.ExpiresAt - time.GetUtcNow() + TimeSpan.FromMinutes(1);
-        await redis.ExecuteAsync(["SET", RevocationKeys.Jti(user.Jti), "1", "PX", ((long)Math.Max(1000, remaining.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture)], cancellationToken);
+        await revocation.RevokeTokenAsync(user.Jti, user.ExpiresAt, cancellationToken);
+        await revocation.RevokeSessionAsync(user.SessionId, cancellationToken);
         await refreshTokens.RevokeFamilyAsync(user.SessionId, reason, cancellationToken);
     }
 

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Appliance.Api.Http;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Identity;
-using Appliance.Platform.Redis;
 using Appliance.Platform.Security;
 using Appliance.Platform.Security.Qr;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -61,15 +60,15 @@ public static class MfaApi
             .RequireUserSession().AllowDuringMfaSetup();
         group.MapPost("/confirm", Confirm).WithName("ConfirmMfa").WithSummary("Turn MFA on with a first code; returns the recovery codes once")
             .RequireUserSession().AllowDuringMfaSetup();
-        group.MapPost("/verify", Verify).WithName("VerifyMfa").WithSummary("Second sign-in step: mfa_token with a code or a recovery code").AllowAnonymousAccess();
+        group.MapPost("/verify", Verify).WithName("VerifyMfa").WithSummary("Second sign-in step: mfa_token with a code or a recovery code").AllowAnonymous();
         group.MapPost("/disable", Disable).WithName("DisableMfa").WithSummary("Turn your MFA off (needs a current code or a recovery code)").RequireUserSession();
         group.MapPost("/recovery-codes", RegenerateRecoveryCodes).WithName("RegenerateRecoveryCodes").WithSummary("New recovery codes (needs a current code); the old ones stop working")
             .RequireUserSession();
         routes.MapDelete("/api/v1/users/{id:guid}/mfa", ResetUserMfa).WithTags("Users").WithName("ResetUserMfa")
-            .WithSummary("Reset a user's MFA (they enrol again) and sign them out of every session").RequirePermission(Permissions.UserManage);
+            .WithSummary("Reset a user's MFA (they enrol again) and sign them out of every session").RequireAuthorization(Permissions.UserManage);
         var settings = routes.MapGroup("/api/v1/settings").WithTags("Settings");
-        settings.MapGet("/mfa-policy", GetMfaPolicy).WithName("GetMfaPolicy").WithSummary("Which roles must use MFA").RequirePermission(Permissions.UserView, Permissions.UserManage);
-        settings.MapPut("/mfa-policy", SetMfaPolicy).WithName("SetMfaPolicy").WithSummary("Require MFA for roles (named roles change, others keep theirs)").RequirePermission(Permissions.UserManage);
+        settings.MapGet("/mfa-policy", GetMfaPolicy).WithName("GetMfaPolicy").WithSummary("Which roles must use MFA").RequireAuthorization(PermissionPolicies.AnyOf(Permissions.UserView, Permissions.UserManage));
+        settings.MapPut("/mfa-policy", SetMfaPolicy).WithName("SetMfaPolicy").WithSummary("Require MFA for roles (named roles change, others keep theirs)").RequireAuthorization(Permissions.UserManage);
         return routes;
     }
 
@@ -98,7 +97,7 @@ public static class MfaApi
     }
 
     public static async Task<Results<Ok<MfaConfirmResponse>, JsonHttpResult<ErrorEnvelope>>> Confirm(
-        MfaCodeRequest request, HttpContext context, MfaStore store, MfaVerifier verifier, SessionIssuer sessions, UserStore users, IRedisClient redis, RefreshTokenStore refreshTokens, TimeProvider time, CancellationToken cancellationToken)
+        MfaCodeRequest request, HttpContext context, MfaStore store, MfaVerifier verifier, SessionIssuer sessions, UserStore users, TokenRevocation revocation, RefreshTokenStore refreshTokens, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
@@ -141,7 +140,7 @@ public static class MfaApi
         if (current.MfaSetupRequired && await users.GetAsync(current.Id, cancellationToken) is { } user)
         {
             // The old token may only enrol; swap it for a full session.
-            await AuthApi.RevokeSessionAsync(redis, refreshTokens, time, current, "mfa enrolled", cancellationToken);
+            await AuthApi.RevokeSessionAsync(revocation, refreshTokens, current, "mfa enrolled", cancellationToken);
             session = await sessions.NewSessionAsync(context, user, cancellationToken);
         }
 
@@ -267,10 +266,18 @@ public static class MfaApi
         return TypedResults.Ok(new RecoveryCodesResponse(codes));
     }
 
-    public static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> ResetUserMfa(Guid id, HttpContext context, MfaStore store, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> ResetUserMfa(
+        Guid id, HttpContext context, MfaStore store, TokenRevocation revocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(revocation);
         var done = await store.DisableAsync(id, "mfa.reset", revokeSessions: true, AuthApi.Audit(context, context.CurrentUser().Actor), cancellationToken);
+        if (done)
+        {
+            // The refresh tokens went with the reset; the access tokens end here, including any signed in with the old factor.
+            await revocation.EndUserTokensAsync(id, cancellationToken);
+        }
+
         return done ? TypedResults.NoContent() : ApiErrors.NotFound(context, "User");
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Identity;
@@ -15,7 +14,8 @@ public sealed record AccessToken(string Token, string Jti, DateTimeOffset Expire
 /// <see cref="Id"/> is the admin who created it (foreign keys such as <c>created_by</c> stay valid), <see cref="Role"/> is
 /// <c>api_key</c>, <see cref="Permissions"/> are the key's own and <see cref="ApiKeyId"/> names the key; audit rows name
 /// the key through <see cref="Actor"/>. <see cref="MfaSetupRequired"/>: the user's role requires MFA and they have not
-/// enrolled, so only enrolment is allowed.
+/// enrolled, so only enrolment is allowed. <see cref="IssuedAt"/>: when the access token was issued, to the millisecond
+/// (compared with the user's "valid after" mark).
 /// </summary>
 public sealed record CurrentUser(
     Guid Id,
@@ -27,7 +27,8 @@ public sealed record CurrentUser(
     Guid SessionId,
     DateTimeOffset ExpiresAt,
     bool MfaSetupRequired = false,
-    Guid? ApiKeyId = null)
+    Guid? ApiKeyId = null,
+    DateTimeOffset IssuedAt = default)
 {
     public const string ApiKeyRole = "api_key";
 
@@ -39,40 +40,36 @@ public sealed record CurrentUser(
     public AuditActor Actor => ApiKeyId is { } key ? AuditActor.ApiKey(key) : AuditActor.User(Id);
 }
 
-public enum TokenFailure
-{
-    None,
-    Expired,
-    Invalid,
-}
-
-/// <summary>Issues and validates RS256 access tokens with the claims of seed 002 §5.2 (plus <c>sid</c>, the refresh family).</summary>
+/// <summary>Issues RS256 access tokens with the claims of seed 002 §5.2 (plus <c>sid</c>, the refresh family, and
+/// <c>iat_ms</c>) and describes how they are validated (<see cref="AccessTokenHandler"/> does it for the bearer scheme).</summary>
 public sealed class TokenService
 {
     public const string MfaSetupClaim = "mfa_setup_required";
 
-    /// <summary>How many validated tokens are remembered before the memory starts over.</summary>
-    public const int MaxRemembered = 10_000;
-
-    // Tokens that passed validation, by their exact text: checking the RS256 signature and reading the claims cost more
-    // than all the rest of a request's authentication. An entry only ever answers for the identical string that passed
-    // and only until the token's expiry; revocation is still asked of Redis on every request. The signing keys are
-    // loaded once per process, so a key cannot be withdrawn from under a remembered token.
-    private readonly ConcurrentDictionary<string, CurrentUser> _validated = new(StringComparer.Ordinal);
-    private int _remembered;
+    /// <summary>The issue time in Unix milliseconds: <c>iat</c> has whole seconds, too coarse to tell a token issued just
+    /// before a deactivation or role change from one issued just after it.</summary>
+    public const string IssuedAtMsClaim = "iat_ms";
 
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly SigningKeyRing _keys;
     private readonly IdentitySettings _settings;
     private readonly TimeProvider _time;
-    private readonly TokenValidationParameters _validation;
 
     public TokenService(SigningKeyRing keys, IdentitySettings settings, TimeProvider time)
     {
         _keys = keys;
         _settings = settings;
         _time = time;
-        _validation = new TokenValidationParameters
+    }
+
+    /// <summary>What the access-token scheme checks: RS256 by one of the ring's keys, issuer, audience and lifetime
+    /// (30 s clock skew) against <paramref name="time"/>.</summary>
+    public static TokenValidationParameters ValidationParameters(SigningKeyRing keys, IdentitySettings settings, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(time);
+        return new TokenValidationParameters
         {
             ValidIssuer = settings.Issuer,
             ValidAudience = settings.Audience,
@@ -82,7 +79,7 @@ public sealed class TokenService
             RequireSignedTokens = true,
             ClockSkew = TimeSpan.FromSeconds(30),
             ValidateLifetime = true,
-            LifetimeValidator = ValidateLifetime,
+            LifetimeValidator = (notBefore, expires, _, parameters) => ValidateLifetime(time, notBefore, expires, parameters),
         };
     }
 
@@ -102,6 +99,7 @@ public sealed class TokenService
             ["permissions"] = Roles.PermissionsOf(user.Role).Order(StringComparer.Ordinal).ToArray(),
             [JwtRegisteredClaimNames.Jti] = jti,
             ["sid"] = sessionId.ToString(),
+            [IssuedAtMsClaim] = now.ToUnixTimeMilliseconds(),
         };
         if (user.CustomerId is { } customer)
         {
@@ -126,64 +124,32 @@ public sealed class TokenService
         return new AccessToken(token, jti, expires);
     }
 
-    public async Task<(CurrentUser? User, TokenFailure Failure)> ValidateAsync(string token)
+    /// <summary>The caller a validated token describes; null when a claim the appliance relies on is missing.</summary>
+    public static CurrentUser? ReadCaller(JsonWebToken jwt)
     {
-        ArgumentNullException.ThrowIfNull(token);
-        if (_validated.TryGetValue(token, out var known))
-        {
-            if (_time.GetUtcNow() <= known.ExpiresAt + _validation.ClockSkew)
-            {
-                return (known, TokenFailure.None);
-            }
-
-            _validated.TryRemove(token, out _);
-            return (null, TokenFailure.Expired);
-        }
-
-        var (user, failure) = await ValidateSignedAsync(token);
-        if (user is not null)
-        {
-            if (Interlocked.Increment(ref _remembered) > MaxRemembered)
-            {
-                _validated.Clear();
-                Interlocked.Exchange(ref _remembered, 1);
-            }
-
-            _validated.TryAdd(token, user);
-        }
-
-        return (user, failure);
-    }
-
-    private async Task<(CurrentUser? User, TokenFailure Failure)> ValidateSignedAsync(string token)
-    {
-        var result = await _handler.ValidateTokenAsync(token, _validation);
-        if (!result.IsValid)
-        {
-            return (null, result.Exception is SecurityTokenExpiredException ? TokenFailure.Expired : TokenFailure.Invalid);
-        }
-
-        var jwt = (JsonWebToken)result.SecurityToken;
+        ArgumentNullException.ThrowIfNull(jwt);
         if (!Guid.TryParse(jwt.Subject, out var userId)
             || !jwt.TryGetPayloadValue<string>("role", out var role)
             || !jwt.TryGetPayloadValue<string>("sid", out var sid) || !Guid.TryParse(sid, out var sessionId)
             || string.IsNullOrEmpty(jwt.Id))
         {
-            return (null, TokenFailure.Invalid);
+            return null;
         }
 
         Guid? customerId = jwt.TryGetPayloadValue<string>("customer_id", out var customer) && Guid.TryParse(customer, out var parsed) ? parsed : null;
         jwt.TryGetPayloadValue<string>(JwtRegisteredClaimNames.Email, out var email);
         var mfaSetupRequired = jwt.TryGetPayloadValue<bool>(MfaSetupClaim, out var setup) && setup;
+        var issuedAt = jwt.TryGetPayloadValue<long>(IssuedAtMsClaim, out var ms) ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero);
 
         // Permissions come from the role matrix in this binary, not from the token: a matrix change takes effect at once.
         var permissions = Roles.PermissionsOf(role).ToHashSet(StringComparer.Ordinal);
-        return (new CurrentUser(userId, email ?? string.Empty, role, permissions, customerId, jwt.Id, sessionId, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), mfaSetupRequired), TokenFailure.None);
+        return new CurrentUser(
+            userId, email ?? string.Empty, role, permissions, customerId, jwt.Id, sessionId, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), mfaSetupRequired, null, issuedAt);
     }
 
-    private bool ValidateLifetime(DateTime? notBefore, DateTime? expires, SecurityToken token, TokenValidationParameters parameters)
+    private static bool ValidateLifetime(TimeProvider time, DateTime? notBefore, DateTime? expires, TokenValidationParameters parameters)
     {
-        var now = _time.GetUtcNow().UtcDateTime;
+        var now = time.GetUtcNow().UtcDateTime;
         if (expires is null || now > expires.Value + parameters.ClockSkew)
         {
             throw new SecurityTokenExpiredException("token expired") { Expires = expires ?? DateTime.MinValue };

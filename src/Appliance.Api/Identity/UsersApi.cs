@@ -47,10 +47,10 @@ public static class UsersApi
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/users").WithTags("Users");
-        group.MapGet(string.Empty, ListUsers).WithName("ListUsers").WithSummary("List users (filters: role, is_active, search)").RequirePermission(Permissions.UserView, Permissions.UserManage);
-        group.MapGet("/{id:guid}", GetUser).WithName("GetUser").WithSummary("One user").RequirePermission(Permissions.UserView, Permissions.UserManage);
-        group.MapPost(string.Empty, CreateUser).WithName("CreateUser").WithSummary("Create a user").RequirePermission(Permissions.UserManage);
-        group.MapPatch("/{id:guid}", UpdateUser).WithName("UpdateUser").WithSummary("Change a user's name, role, language, skills or active flag").RequirePermission(Permissions.UserManage);
+        group.MapGet(string.Empty, ListUsers).WithName("ListUsers").WithSummary("List users (filters: role, is_active, search)").RequireAuthorization(PermissionPolicies.AnyOf(Permissions.UserView, Permissions.UserManage));
+        group.MapGet("/{id:guid}", GetUser).WithName("GetUser").WithSummary("One user").RequireAuthorization(PermissionPolicies.AnyOf(Permissions.UserView, Permissions.UserManage));
+        group.MapPost(string.Empty, CreateUser).WithName("CreateUser").WithSummary("Create a user").RequireAuthorization(Permissions.UserManage);
+        group.MapPatch("/{id:guid}", UpdateUser).WithName("UpdateUser").WithSummary("Change a user's name, role, language, skills or active flag").RequireAuthorization(Permissions.UserManage);
         return routes;
     }
 
@@ -87,10 +87,11 @@ public static class UsersApi
     }
 
     public static async Task<Results<Ok<User>, JsonHttpResult<ErrorEnvelope>>> UpdateUser(
-        Guid id, UpdateUserRequest request, HttpContext context, UserStore store, CancellationToken cancellationToken)
+        Guid id, UpdateUserRequest request, HttpContext context, UserStore store, TokenRevocation revocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(revocation);
         var current = context.CurrentUser();
         if (id == current.Id && (request.IsActive == false || (request.Role is not null && request.Role != current.Role)))
         {
@@ -98,7 +99,14 @@ public static class UsersApi
         }
 
         var changes = new UserChanges(request.DisplayName, request.Role, request.CustomerId, request.CustomerId is not null || request.ClearCustomer == true, request.Language, request.Skills, request.IsActive);
+        var before = await store.GetAsync(id, cancellationToken);
         var user = await store.UpdateAsync(id, changes, AuthApi.Audit(context, current.Actor), cancellationToken);
+        if (before is not null && user is not null && UserRules.EndsAccessTokens(before, user))
+        {
+            // Access tokens carry the role and company; they must not outlive a change of either, or a deactivation.
+            await revocation.EndUserTokensAsync(id, cancellationToken);
+        }
+
         return user is null ? ApiErrors.NotFound(context, "User") : TypedResults.Ok(user);
     }
 }

@@ -68,16 +68,16 @@ public static partial class SlaApi
     public static IEndpointRouteBuilder MapSlaApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/sla-policies").WithTags("SLA policies");
-        group.MapGet(string.Empty, ListSlaPolicies).WithName("ListSlaPolicies").WithSummary("List SLA policies (filters: search, is_default)").RequirePermission(Permissions.SlaView, Permissions.SlaManage);
-        group.MapGet("/{id:guid}", GetSlaPolicy).WithName("GetSlaPolicy").WithSummary("One SLA policy").RequirePermission(Permissions.SlaView, Permissions.SlaManage);
-        group.MapPost(string.Empty, CreateSlaPolicy).WithName("CreateSlaPolicy").WithSummary("Create an SLA policy").RequirePermission(Permissions.SlaManage);
-        group.MapPut("/{id:guid}", ReplaceSlaPolicy).WithName("ReplaceSlaPolicy").WithSummary("Replace an SLA policy's definition (is_default omitted keeps the flag)").RequirePermission(Permissions.SlaManage);
-        group.MapDelete("/{id:guid}", DeleteSlaPolicy).WithName("DeleteSlaPolicy").WithSummary("Delete an SLA policy that is neither the default nor assigned").RequirePermission(Permissions.SlaManage);
-        group.MapGet("/{id:guid}/preview", PreviewSlaPolicy).WithName("PreviewSlaPolicy").WithSummary("Due dates of a ticket opened at start (default now), for one priority or all").RequirePermission(Permissions.SlaView, Permissions.SlaManage);
+        group.MapGet(string.Empty, ListSlaPolicies).WithName("ListSlaPolicies").WithSummary("List SLA policies (filters: search, is_default)").RequireAuthorization(PermissionPolicies.AnyOf(Permissions.SlaView, Permissions.SlaManage));
+        group.MapGet("/{id:guid}", GetSlaPolicy).WithName("GetSlaPolicy").WithSummary("One SLA policy").RequireAuthorization(PermissionPolicies.AnyOf(Permissions.SlaView, Permissions.SlaManage));
+        group.MapPost(string.Empty, CreateSlaPolicy).WithName("CreateSlaPolicy").WithSummary("Create an SLA policy").RequireAuthorization(Permissions.SlaManage);
+        group.MapPut("/{id:guid}", ReplaceSlaPolicy).WithName("ReplaceSlaPolicy").WithSummary("Replace an SLA policy's definition (is_default omitted keeps the flag)").RequireAuthorization(Permissions.SlaManage);
+        group.MapDelete("/{id:guid}", DeleteSlaPolicy).WithName("DeleteSlaPolicy").WithSummary("Delete an SLA policy that is neither the default nor assigned").RequireAuthorization(Permissions.SlaManage);
+        group.MapGet("/{id:guid}/preview", PreviewSlaPolicy).WithName("PreviewSlaPolicy").WithSummary("Due dates of a ticket opened at start (default now), for one priority or all").RequireAuthorization(PermissionPolicies.AnyOf(Permissions.SlaView, Permissions.SlaManage));
 
         var customers = routes.MapGroup("/api/v1/customers/{id:guid}/sla-policy").WithTags("SLA policies");
-        customers.MapGet(string.Empty, GetCustomerSlaPolicy).WithName("GetCustomerSlaPolicy").WithSummary("The customer's own SLA policy and the one in effect").RequirePermission(Permissions.SlaView, Permissions.SlaManage);
-        customers.MapPut(string.Empty, AssignCustomerSlaPolicy).WithName("AssignCustomerSlaPolicy").WithSummary("Give the customer its own SLA policy, or null for the default").RequirePermission(Permissions.SlaManage);
+        customers.MapGet(string.Empty, GetCustomerSlaPolicy).WithName("GetCustomerSlaPolicy").WithSummary("The customer's own SLA policy and the one in effect").RequireAuthorization(PermissionPolicies.AnyOf(Permissions.SlaView, Permissions.SlaManage));
+        customers.MapPut(string.Empty, AssignCustomerSlaPolicy).WithName("AssignCustomerSlaPolicy").WithSummary("Give the customer its own SLA policy, or null for the default").RequireAuthorization(Permissions.SlaManage);
         return routes;
     }
 

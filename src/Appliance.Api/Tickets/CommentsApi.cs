@@ -36,17 +36,17 @@ public static class CommentsApi
         var nested = routes.MapGroup("/api/v1/tickets/{ticketId:guid}/comments").WithTags("Comments");
         nested.MapGet(string.Empty, ListTicketComments).WithName("ListTicketComments")
             .WithSummary("A ticket's comments, oldest first (filters: is_internal, author_id; fields); customer users see public ones only")
-            .RequirePermission(Permissions.TicketViewAll, Permissions.TicketViewOwn);
+            .RequireAuthorization(PermissionPolicies.AnyOf(Permissions.TicketViewAll, Permissions.TicketViewOwn));
         nested.MapPost(string.Empty, CreateComment).WithName("CreateComment")
             .WithSummary("Comment on a ticket; the first public reply by staff is the ticket's first response")
-            .RequirePermission(Permissions.TicketViewAll, Permissions.TicketViewOwn);
+            .RequireAuthorization(PermissionPolicies.AnyOf(Permissions.TicketViewAll, Permissions.TicketViewOwn));
 
         var group = routes.MapGroup("/api/v1/comments").WithTags("Comments");
-        group.MapGet("/{id:guid}", GetComment).WithName("GetComment").WithSummary("One comment, with its ETag").RequirePermission(Permissions.TicketViewAll, Permissions.TicketViewOwn);
+        group.MapGet("/{id:guid}", GetComment).WithName("GetComment").WithSummary("One comment, with its ETag").RequireAuthorization(PermissionPolicies.AnyOf(Permissions.TicketViewAll, Permissions.TicketViewOwn));
         group.MapPatch("/{id:guid}", UpdateComment).WithName("UpdateComment")
-            .WithSummary("Change a comment's body (author within 15 minutes, or a service manager or admin; If-Match)").RequirePermission(Permissions.TicketViewAll, Permissions.TicketViewOwn);
+            .WithSummary("Change a comment's body (author within 15 minutes, or a service manager or admin; If-Match)").RequireAuthorization(PermissionPolicies.AnyOf(Permissions.TicketViewAll, Permissions.TicketViewOwn));
         group.MapDelete("/{id:guid}", DeleteComment).WithName("DeleteComment")
-            .WithSummary("Soft-delete a comment (author within 15 minutes, or a service manager or admin; If-Match)").RequirePermission(Permissions.TicketViewAll, Permissions.TicketViewOwn);
+            .WithSummary("Soft-delete a comment (author within 15 minutes, or a service manager or admin; If-Match)").RequireAuthorization(PermissionPolicies.AnyOf(Permissions.TicketViewAll, Permissions.TicketViewOwn));
         return routes;
     }
 

@@ -26,20 +26,20 @@ public static class TicketsApi
 
     public static IEndpointRouteBuilder MapTicketsApi(this IEndpointRouteBuilder routes)
     {
-        var view = new[] { Permissions.TicketViewAll, Permissions.TicketViewOwn };
+        var view = PermissionPolicies.AnyOf(Permissions.TicketViewAll, Permissions.TicketViewOwn);
         var group = routes.MapGroup("/api/v1/tickets").WithTags("Tickets");
         group.MapGet(string.Empty, ListTickets).WithName("ListTickets")
             .WithSummary("List tickets (filters: status and priority as comma lists, customer_id, assigned_to (uuid, me, none), category, tag, source, sla_breached, created_after, created_before, search; fields; include=customer,assigned_to). meta.total above 1,000 may lag the data by up to 10 s (longer for totals whose count takes over 0.1 s).")
-            .RequirePermission(view);
-        group.MapGet("/{id:guid}", GetTicket).WithName("GetTicket").WithSummary("One ticket with its ETag (fields; include=customer,assigned_to)").RequirePermission(view);
-        group.MapGet("/{number:long}", GetTicketByNumber).WithName("GetTicketByNumber").WithSummary("One ticket by its ticket number").RequirePermission(view);
-        group.MapPost(string.Empty, CreateTicket).WithName("CreateTicket").WithSummary("Open a ticket: SLA due dates, auto-assignment by skill and load").RequirePermission(Permissions.TicketCreate);
-        group.MapPatch("/{id:guid}", UpdateTicket).WithName("UpdateTicket").WithSummary("Change a ticket (partial; If-Match; status and assignee follow the workflow)").RequirePermission(Permissions.TicketUpdate);
-        group.MapDelete("/{id:guid}", DeleteTicket).WithName("DeleteTicket").WithSummary("Soft-delete a ticket (If-Match)").RequirePermission(Permissions.TicketDelete);
-        group.MapPost("/{id:guid}/merge", MergeTicket).WithName("MergeTicket").WithSummary("Merge this ticket into another: comments, time and watchers move, this one is closed").RequirePermission(Permissions.TicketUpdate);
-        group.MapGet("/{id:guid}/watchers", ListWatchers).WithName("ListTicketWatchers").WithSummary("Who watches the ticket").RequirePermission(Permissions.TicketViewAll);
-        group.MapPost("/{id:guid}/watchers", AddWatcher).WithName("AddTicketWatcher").WithSummary("Add a watcher (idempotent)").RequirePermission(Permissions.TicketUpdate);
-        group.MapDelete("/{id:guid}/watchers/{userId:guid}", RemoveWatcher).WithName("RemoveTicketWatcher").WithSummary("Remove a watcher (idempotent)").RequirePermission(Permissions.TicketUpdate);
+            .RequireAuthorization(view);
+        group.MapGet("/{id:guid}", GetTicket).WithName("GetTicket").WithSummary("One ticket with its ETag (fields; include=customer,assigned_to)").RequireAuthorization(view);
+        group.MapGet("/{number:long}", GetTicketByNumber).WithName("GetTicketByNumber").WithSummary("One ticket by its ticket number").RequireAuthorization(view);
+        group.MapPost(string.Empty, CreateTicket).WithName("CreateTicket").WithSummary("Open a ticket: SLA due dates, auto-assignment by skill and load").RequireAuthorization(Permissions.TicketCreate);
+        group.MapPatch("/{id:guid}", UpdateTicket).WithName("UpdateTicket").WithSummary("Change a ticket (partial; If-Match; status and assignee follow the workflow)").RequireAuthorization(Permissions.TicketUpdate);
+        group.MapDelete("/{id:guid}", DeleteTicket).WithName("DeleteTicket").WithSummary("Soft-delete a ticket (If-Match)").RequireAuthorization(Permissions.TicketDelete);
+        group.MapPost("/{id:guid}/merge", MergeTicket).WithName("MergeTicket").WithSummary("Merge this ticket into another: comments, time and watchers move, this one is closed").RequireAuthorization(Permissions.TicketUpdate);
+        group.MapGet("/{id:guid}/watchers", ListWatchers).WithName("ListTicketWatchers").WithSummary("Who watches the ticket").RequireAuthorization(Permissions.TicketViewAll);
+        group.MapPost("/{id:guid}/watchers", AddWatcher).WithName("AddTicketWatcher").WithSummary("Add a watcher (idempotent)").RequireAuthorization(Permissions.TicketUpdate);
+        group.MapDelete("/{id:guid}/watchers/{userId:guid}", RemoveWatcher).WithName("RemoveTicketWatcher").WithSummary("Remove a watcher (idempotent)").RequireAuthorization(Permissions.TicketUpdate);
         return routes;
     }
 

@@ -72,22 +72,22 @@ public static class TimeEntriesApi
     {
         var nested = routes.MapGroup("/api/v1/tickets/{ticketId:guid}/time-entries").WithTags("Time entries");
         nested.MapGet(string.Empty, ListTicketTimeEntries).WithName("ListTicketTimeEntries")
-            .WithSummary("A ticket's time entries by work date (filters: user_id, billable, approved, date_from, date_to; fields)").RequirePermission(Permissions.TicketViewAll);
+            .WithSummary("A ticket's time entries by work date (filters: user_id, billable, approved, date_from, date_to; fields)").RequireAuthorization(Permissions.TicketViewAll);
         nested.MapPost(string.Empty, CreateTimeEntry).WithName("CreateTimeEntry")
-            .WithSummary("Book time on a ticket: minutes or start/end, work type, billable, note").RequirePermission(Permissions.TicketUpdate);
+            .WithSummary("Book time on a ticket: minutes or start/end, work type, billable, note").RequireAuthorization(Permissions.TicketUpdate);
 
         var group = routes.MapGroup("/api/v1/time-entries").WithTags("Time entries");
         group.MapGet(string.Empty, ListTimeEntries).WithName("ListTimeEntries")
-            .WithSummary("Timesheets across tickets (filters: ticket_id, user_id, billable, approved, date_from, date_to; fields)").RequirePermission(Permissions.TicketViewAll);
-        group.MapGet("/{id:guid}", GetTimeEntry).WithName("GetTimeEntry").WithSummary("One time entry, with its ETag").RequirePermission(Permissions.TicketViewAll);
+            .WithSummary("Timesheets across tickets (filters: ticket_id, user_id, billable, approved, date_from, date_to; fields)").RequireAuthorization(Permissions.TicketViewAll);
+        group.MapGet("/{id:guid}", GetTimeEntry).WithName("GetTimeEntry").WithSummary("One time entry, with its ETag").RequireAuthorization(Permissions.TicketViewAll);
         group.MapPatch("/{id:guid}", UpdateTimeEntry).WithName("UpdateTimeEntry")
-            .WithSummary("Change a time entry (own until approved; managers any unapproved; If-Match)").RequirePermission(Permissions.TicketUpdate);
+            .WithSummary("Change a time entry (own until approved; managers any unapproved; If-Match)").RequireAuthorization(Permissions.TicketUpdate);
         group.MapDelete("/{id:guid}", DeleteTimeEntry).WithName("DeleteTimeEntry")
-            .WithSummary("Soft-delete a time entry (own until approved; managers any unapproved; If-Match)").RequirePermission(Permissions.TicketUpdate);
+            .WithSummary("Soft-delete a time entry (own until approved; managers any unapproved; If-Match)").RequireAuthorization(Permissions.TicketUpdate);
         group.MapPost("/{id:guid}/approve", ApproveTimeEntry).WithName("ApproveTimeEntry")
-            .WithSummary("Approve a time entry for billing; it is locked from then on (If-Match)").RequirePermission(Permissions.BillingApprove, Permissions.TicketViewAll);
+            .WithSummary("Approve a time entry for billing; it is locked from then on (If-Match)").RequireAuthorization(PermissionPolicies.AnyOf(Permissions.BillingApprove, Permissions.TicketViewAll));
         group.MapPost("/{id:guid}/unapprove", UnapproveTimeEntry).WithName("UnapproveTimeEntry")
-            .WithSummary("Take back an approval so the entry can be corrected (If-Match)").RequirePermission(Permissions.BillingApprove, Permissions.TicketViewAll);
+            .WithSummary("Take back an approval so the entry can be corrected (If-Match)").RequireAuthorization(PermissionPolicies.AnyOf(Permissions.BillingApprove, Permissions.TicketViewAll));
         return routes;
     }
 

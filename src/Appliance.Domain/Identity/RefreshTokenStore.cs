@@ -14,7 +14,8 @@ public enum RefreshOutcome
 
 public sealed record IssuedRefreshToken(string Token, Guid FamilyId, DateTimeOffset ExpiresAt);
 
-public sealed record RefreshResult(RefreshOutcome Outcome, Guid UserId, IssuedRefreshToken? Next);
+/// <summary>A refresh attempt. <see cref="FamilyId"/> is the session the presented token belongs to (set when it was found).</summary>
+public sealed record RefreshResult(RefreshOutcome Outcome, Guid UserId, IssuedRefreshToken? Next, Guid FamilyId = default);
 
 /// <summary>
 /// Opaque refresh tokens, stored as SHA-256 hashes. Each use rotates the token; presenting an already rotated token
@@ -55,7 +56,7 @@ public sealed class RefreshTokenStore(NpgsqlDataSource dataSource, TimeProvider 
         {
             await RevokeFamilyAsync(connection, transaction, familyId, "refresh token reused", cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return new RefreshResult(RefreshOutcome.Reused, userId, null);
+            return new RefreshResult(RefreshOutcome.Reused, userId, null, familyId);
         }
 
         if (revoked || expiresAt <= time.GetUtcNow())

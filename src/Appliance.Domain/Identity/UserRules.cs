@@ -28,6 +28,15 @@ public static class UserRules
         return new NewUser(normalisedEmail!, name!, role!, customerId, lang, skillList, PasswordPolicy.Hash(normalisedEmail!, password!));
     }
 
+    /// <summary>Whether a change from <paramref name="before"/> to <paramref name="after"/> must end the user's access tokens at
+    /// once: a deactivation, or a new role or company, which the tokens carry.</summary>
+    public static bool EndsAccessTokens(User before, User after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        return (before.IsActive && !after.IsActive) || before.Role != after.Role || before.CustomerId != after.CustomerId;
+    }
+
     public static void ValidateChanges(User current, UserChanges changes)
     {
         ArgumentNullException.ThrowIfNull(current);

@@ -25,12 +25,23 @@ public sealed class RedisRateLimiter(IRedisClient redis)
     public static RedisScript RateLimitScript { get; } = new(Count("KEYS[1]") + "return {count, ttl}");
 
     /// <summary>
-    /// KEYS[1] a marker whose existence refuses the request (a signed-out token), KEYS[2] the counter, ARGV[1] the window
-    /// in ms. A refused request is not counted and gets {1}; otherwise as <see cref="RateLimitScript"/>, {0, count, ttl_ms}.
-    /// One round trip for the two questions every signed-in request asks.
+    /// KEYS[1] and KEYS[3] markers whose existence refuses the request (a signed-out token, a revoked session), KEYS[4] a
+    /// "valid after" mark (Unix ms) that refuses a request issued at ARGV[2] (Unix ms) before it (a user deactivated, or
+    /// whose role or MFA changed), KEYS[2] the counter, ARGV[1] the window in ms. A refused request is not counted and
+    /// gets {1}; otherwise as <see cref="RateLimitScript"/>, {0, count, ttl_ms}. One round trip for the questions every
+    /// signed-in request asks.
     /// </summary>
     public static RedisScript HitUnlessMarkedScript { get; } = new(
-        "if redis.call('EXISTS', KEYS[1]) == 1 then\n  return {1}\nend\n" + Count("KEYS[2]") + "return {0, count, ttl}");
+        """
+        if redis.call('EXISTS', KEYS[1], KEYS[3]) > 0 then
+          return {1}
+        end
+        local validAfter = redis.call('GET', KEYS[4])
+        if validAfter and tonumber(validAfter) > tonumber(ARGV[2]) then
+          return {1}
+        end
+
+        """ + Count("KEYS[2]") + "return {0, count, ttl}");
 
     /// <summary>The Lua that counts a hit on <paramref name="counter"/> into <c>count</c> and <c>ttl</c>.</summary>
     private static string Count(string counter) => $"""
@@ -58,15 +69,23 @@ public sealed class RedisRateLimiter(IRedisClient redis)
     }
 
     /// <summary>
-    /// Counts one hit on <paramref name="key"/> unless <paramref name="refusalKey"/> exists, in one atomic round trip;
-    /// null when it exists (nothing counted).
+    /// Counts one hit on <paramref name="key"/> unless <paramref name="refusalKey"/> or <paramref name="sessionRefusalKey"/>
+    /// exists or <paramref name="validAfterKey"/> holds a time (Unix ms) after <paramref name="issuedAt"/>, in one atomic
+    /// round trip; null when refused (nothing counted).
     /// </summary>
-    public async Task<RateLimitResult?> HitUnlessMarkedAsync(string refusalKey, string key, long limit, TimeSpan window, CancellationToken cancellationToken = default)
+    public async Task<RateLimitResult?> HitUnlessMarkedAsync(
+        string refusalKey, string sessionRefusalKey, string validAfterKey, DateTimeOffset issuedAt, string key, long limit, TimeSpan window, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(refusalKey);
+        ArgumentException.ThrowIfNullOrEmpty(sessionRefusalKey);
+        ArgumentException.ThrowIfNullOrEmpty(validAfterKey);
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        var reply = await redis.EvaluateAsync(HitUnlessMarkedScript, [refusalKey, key], [WindowMs(window)], cancellationToken);
+        var reply = await redis.EvaluateAsync(
+            HitUnlessMarkedScript,
+            [refusalKey, key, sessionRefusalKey, validAfterKey],
+            [WindowMs(window), issuedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)],
+            cancellationToken);
         return reply switch
         {
             { Kind: RedisValueKind.Array, Items: [{ Kind: RedisValueKind.Number, Number: 1 }] } => null,

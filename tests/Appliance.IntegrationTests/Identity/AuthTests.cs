@@ -8,6 +8,7 @@ using Appliance.IntegrationTests.Infrastructure;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Redis;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Appliance.IntegrationTests.Identity;
 
@@ -193,25 +194,31 @@ public sealed class AuthTests : IAsyncLifetime
     public async Task A_remembered_token_answers_only_for_its_exact_text_and_only_until_it_expires()
     {
         var settings = _api.Services.GetRequiredService<IdentitySettings>();
+        var keys = _api.Services.GetRequiredService<SigningKeyRing>();
         var clock = new MovableTime();
-        var tokens = new TokenService(_api.Services.GetRequiredService<SigningKeyRing>(), settings, clock);
+        var tokens = new TokenService(keys, settings, clock);
+        var handler = new AccessTokenHandler(clock);
+        var parameters = TokenService.ValidationParameters(keys, settings, clock);
         var admin = new User(_api.AdminId, "a@test.example", "Admin", Roles.SystemAdmin, null, "de", [], true, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
         var token = tokens.Issue(admin, Guid.NewGuid()).Token;
-        var (first, _) = await tokens.ValidateAsync(token);
-        var (again, failure) = await tokens.ValidateAsync(token);
-        Assert.Equal(TokenFailure.None, failure);
-        Assert.Same(first, again);
+        var first = await handler.ValidateTokenAsync(token, parameters);
+        var again = await handler.ValidateTokenAsync(token, parameters);
+        Assert.True(again.IsValid);
+        Assert.Same(first.ClaimsIdentity, again.ClaimsIdentity);
+        Assert.Equal(_api.AdminId, ((CallerIdentity)again.ClaimsIdentity).Caller.Id);
 
         // One character of the signature changed: validated afresh, and refused.
         var tampered = token[..^2] + (token[^2] == 'A' ? 'B' : 'A') + token[^1];
-        Assert.Equal((null, TokenFailure.Invalid), await tokens.ValidateAsync(tampered));
+        var refused = await handler.ValidateTokenAsync(tampered, parameters);
+        Assert.False(refused.IsValid);
+        Assert.IsNotType<SecurityTokenExpiredException>(refused.Exception);
 
         // Past its expiry (plus the 30 s clock skew) the remembered token is refused as expired, like a new one.
         clock.Shift = settings.AccessTokenLifetime + TimeSpan.FromSeconds(29);
-        Assert.Equal(TokenFailure.None, (await tokens.ValidateAsync(token)).Failure);
+        Assert.True((await handler.ValidateTokenAsync(token, parameters)).IsValid);
         clock.Shift = settings.AccessTokenLifetime + TimeSpan.FromSeconds(31);
-        Assert.Equal((null, TokenFailure.Expired), await tokens.ValidateAsync(token));
-        Assert.Equal((null, TokenFailure.Expired), await tokens.ValidateAsync(token));
+        Assert.IsType<SecurityTokenExpiredException>((await handler.ValidateTokenAsync(token, parameters)).Exception);
+        Assert.IsType<SecurityTokenExpiredException>((await handler.ValidateTokenAsync(token, parameters)).Exception);
     }
 
     [Fact]

@@ -87,16 +87,16 @@ public sealed class RedisCommandsTests : IAsyncLifetime
     {
         await using var redis = Client();
         var limiter = new RedisRateLimiter(redis);
-        var first = await limiter.HitUnlessMarkedAsync("auth:revoked:x", "rl:user:m", 2, TimeSpan.FromMinutes(1));
+        var first = await limiter.HitUnlessMarkedAsync("auth:revoked:x", "auth:revoked:sid:x", "auth:valid-after:x", DateTimeOffset.UtcNow, "rl:user:m", 2, TimeSpan.FromMinutes(1));
         Assert.Equal((true, 1L, 1L), (first!.Allowed, first.Count, first.Remaining));
         Assert.InRange(first.ResetAfter, TimeSpan.FromSeconds(55), TimeSpan.FromMinutes(1));
         Assert.Equal(2, (await limiter.HitAsync("rl:user:m", 2, TimeSpan.FromMinutes(1))).Count);
-        var over = await limiter.HitUnlessMarkedAsync("auth:revoked:x", "rl:user:m", 2, TimeSpan.FromMinutes(1));
+        var over = await limiter.HitUnlessMarkedAsync("auth:revoked:x", "auth:revoked:sid:x", "auth:valid-after:x", DateTimeOffset.UtcNow, "rl:user:m", 2, TimeSpan.FromMinutes(1));
         Assert.Equal((false, 3L, 0L), (over!.Allowed, over.Count, over.Remaining));
 
         await redis.ExecuteAsync(["SET", "auth:revoked:x", "1"]);
-        Assert.Null(await limiter.HitUnlessMarkedAsync("auth:revoked:x", "rl:user:m", 2, TimeSpan.FromMinutes(1)));
-        Assert.Null(await limiter.HitUnlessMarkedAsync("auth:revoked:x", "rl:user:fresh", 2, TimeSpan.FromMinutes(1)));
+        Assert.Null(await limiter.HitUnlessMarkedAsync("auth:revoked:x", "auth:revoked:sid:x", "auth:valid-after:x", DateTimeOffset.UtcNow, "rl:user:m", 2, TimeSpan.FromMinutes(1)));
+        Assert.Null(await limiter.HitUnlessMarkedAsync("auth:revoked:x", "auth:revoked:sid:x", "auth:valid-after:x", DateTimeOffset.UtcNow, "rl:user:fresh", 2, TimeSpan.FromMinutes(1)));
         Assert.Equal("3", (await redis.ExecuteAsync(["GET", "rl:user:m"])).Text);
         Assert.False(await redis.ExistsAsync("rl:user:fresh"));
     }
