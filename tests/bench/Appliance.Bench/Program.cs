@@ -21,7 +21,7 @@ var identity = new IdentitySettings(keyDirectory, "psa-appliance", "psa-api", Ti
 var tokens = new TokenService(SigningKeyRing.Load(keyDirectory), identity, TimeProvider.System);
 var user = new User(Guid.NewGuid(), "bench@test.example", "Bench", Roles.TechnicianL2, null, "de", [], true, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
 var token = tokens.Issue(user, Guid.NewGuid()).Token;
-await using var redis = new RedisClient(new RedisSettings(endpoint[0], int.Parse(endpoint[1], System.Globalization.CultureInfo.InvariantCulture), null, args[2], 0, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2)));
+await using var redis = new MultiplexedRedisClient(new RedisSettings(endpoint[0], int.Parse(endpoint[1], System.Globalization.CultureInfo.InvariantCulture), null, args[2], 0, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2)));
 
 async Task<double> OnceAsync()
 {
