@@ -212,7 +212,8 @@ public sealed class MultiplexedRedisClient : IRedisClient
         }
         catch (SE.RedisConnectionException ex)
         {
-            throw new RedisUnavailableException($"redis {Describe()} unavailable: {ex.FailureType}", ex);
+            // The library's message names the cause an operator needs (refused, AuthenticationFailure, WRONGPASS, ...).
+            throw new RedisUnavailableException($"redis {Describe()} unavailable: {ex.FailureType}: {ex.Message}", ex);
         }
     }
 
