@@ -36,9 +36,10 @@ public sealed class RedisConnectionTests
         // Never give up connecting, and fail commands at once while disconnected (fail open / fail closed at once).
         Assert.False(options.AbortOnConnectFail);
         Assert.Same(BacklogPolicy.FailFast, options.BacklogPolicy);
-        // Timeouts are checked on the heartbeat: it must run at least twice per command timeout.
-        Assert.Equal(TimeSpan.FromMilliseconds(150), options.HeartbeatInterval);
-        Assert.IsType<ExponentialRetry>(options.ReconnectRetryPolicy);
+        // Timeouts and reconnects are checked on the heartbeat: every 100 ms, and at least twice per command timeout.
+        Assert.Equal(TimeSpan.FromMilliseconds(100), options.HeartbeatInterval);
+        Assert.IsType<LinearRetry>(options.ReconnectRetryPolicy);
+        Assert.True(options.ReconnectRetryPolicy.ShouldRetry(50, 100));
     }
 
     [Fact]
@@ -48,7 +49,8 @@ public sealed class RedisConnectionTests
         Assert.Equal(["127.0.0.1:6379"], Names(options));
         Assert.Equal((null, null, 0), (options.User, options.Password, options.DefaultDatabase));
         Assert.Equal((2000, 2000, 2000), (options.SyncTimeout, options.AsyncTimeout, options.ConnectTimeout));
-        Assert.Equal(TimeSpan.FromSeconds(1), options.HeartbeatInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), options.HeartbeatInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), RedisConnection.Options(Load(new() { ["Redis:Endpoint"] = "127.0.0.1:6379", ["Redis:CommandTimeoutMs"] = "100" })).HeartbeatInterval);
     }
 
     [Fact]
