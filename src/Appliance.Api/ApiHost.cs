@@ -81,7 +81,8 @@ public static class ApiHost
         }));
 
         builder.Services.AddSingleton(_ => ApplianceDataSource.Create(settings.Database.ConnectionString, "appliance-api"));
-        builder.Services.AddSingleton<IRedisClient>(_ => new RedisClient(settings.Redis));
+        // The process's one StackExchange.Redis multiplexer, connecting in the background (docs/decisions/0004).
+        builder.Services.AddSingleton<IRedisClient>(_ => new MultiplexedRedisClient(settings.Redis, "appliance-api"));
         builder.Services.AddSingleton(services => new Migrator(
             services.GetRequiredService<Npgsql.NpgsqlDataSource>(),
             Migration.Embedded(),

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Usage: tests/bench/redis-client.sh [--duration SECONDS]
 #
-# Benchmarks the project's Redis client (src/Appliance.Platform/Redis) on loopback: GET of one 32-byte key with
-# 1 and 64 concurrent callers sharing one RedisClient (one multiplexed connection), printing ops/s and
+# Benchmarks the appliance's Redis client (src/Appliance.Platform/Redis, StackExchange.Redis) on loopback: GET of one
+# 32-byte key with 1 and 64 concurrent callers sharing one multiplexer (as the API does), printing ops/s and
 # p50/p95/p99 latency, then `redis-benchmark -t get` against the same server with 1 and 64 connections as a
 # reference. It starts its own throwaway redis-server on a free 127.0.0.1 port and stops it on exit.
 # Only 127.0.0.1 is contacted.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Usage: bats tests/ops/bench.bats   (part of `./appliance test`; exit 0 all ok, 1 a test failed)
 #
-# The service-desk benchmark scripts refuse bad arguments with one line and exit 64 before they start anything
+# The service-desk and Redis client benchmark scripts refuse bad arguments with one line and exit 64 before they start anything
 # (the benchmark itself runs by hand: it needs minutes and the whole machine).
 # shellcheck disable=SC2154 # stderr is set by bats' run --separate-stderr
 
@@ -79,4 +79,18 @@ teardown() {
     [[ "$stderr" == *"--mixes"* ]]
   done
   [ -z "$(ls -A -- "$cache")" ]
+}
+
+@test "redis-client.sh --help names StackExchange.Redis and redis-benchmark and exits 0" {
+  run -0 "$REPO_ROOT/tests/bench/redis-client.sh" --help
+  [[ "$output" == *"Usage: tests/bench/redis-client.sh"* ]]
+  [[ "$output" == *"StackExchange.Redis"* ]]
+  [[ "$output" == *"redis-benchmark -t get"* ]]
+}
+
+@test "redis-client.sh: an unknown argument or a bad duration is exit 64 before anything starts" {
+  run -64 --separate-stderr "$REPO_ROOT/tests/bench/redis-client.sh" --colour red
+  [[ "$stderr" == *"unknown argument '--colour'"* ]]
+  run -64 --separate-stderr "$REPO_ROOT/tests/bench/redis-client.sh" --duration 0
+  [[ "$stderr" == *"whole number of seconds"* ]]
 }

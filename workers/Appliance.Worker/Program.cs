@@ -3,6 +3,7 @@ using Appliance.Platform;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
 using Appliance.Platform.Hosting;
+using Appliance.Platform.Redis;
 using Appliance.Worker;
 using Appliance.Worker.Jobs;
 using Quartz;
@@ -41,6 +42,9 @@ builder.Logging.AddSimpleConsole(console =>
 
 await using var dataSource = ApplianceDataSource.Create(settings.Database.ConnectionString, "appliance-worker");
 builder.Services.AddSingleton(dataSource);
+// The process's one Redis multiplexer for jobs that need Redis; created (and connected) on first use only, so a worker
+// whose jobs never ask for it opens no connection.
+builder.Services.AddSingleton<IRedisClient>(_ => new MultiplexedRedisClient(settings.Redis, "appliance-worker"));
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(60));
 builder.Services.AddQuartz(quartz => quartz.UseApplianceCluster(dataSource).AddClusterJobs());
 builder.Services.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = true);

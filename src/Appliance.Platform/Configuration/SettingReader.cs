@@ -31,9 +31,14 @@ internal sealed class SettingReader(IConfiguration configuration)
         return value;
     }
 
-    public (string Host, int Port) RequiredEndpoint(string key)
+    public (string Host, int Port) RequiredEndpoint(string key) => Endpoint(key, Optional(key) ?? throw Missing(key));
+
+    /// <summary>A comma-separated list of host:port endpoints; empty when unset.</summary>
+    public IReadOnlyList<(string Host, int Port)> Endpoints(string key) =>
+        Optional(key) is { } value ? [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(part => Endpoint(key, part))] : [];
+
+    private static (string Host, int Port) Endpoint(string key, string value)
     {
-        var value = Optional(key) ?? throw Missing(key);
         var colon = value.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
         {

@@ -1,9 +1,10 @@
 namespace Appliance.Platform.Redis;
 
 /// <summary>
-/// The narrow Redis surface the appliance uses. StackExchange.Redis cannot be restored here (docs/decisions/0004);
-/// this interface is the seam where it can replace the project's own <see cref="RedisClient"/>. Typed commands
-/// (GET/SET, INCR, scripts, PUBLISH, ...) are extension methods in <see cref="RedisCommands"/> over these members.
+/// The narrow Redis surface the appliance uses, implemented over StackExchange.Redis by
+/// <see cref="MultiplexedRedisClient"/> (one multiplexer per process). Callers and tests depend on this interface and
+/// the project's <see cref="RedisValue"/>, <see cref="RedisUnavailableException"/> and <see cref="RedisServerException"/>,
+/// not on the library. Typed commands (GET/SET, INCR, PUBLISH, ...) are extension methods in <see cref="RedisCommands"/>.
 /// </summary>
 public interface IRedisClient : IAsyncDisposable
 {
@@ -11,8 +12,8 @@ public interface IRedisClient : IAsyncDisposable
     Task<RedisValue> ExecuteAsync(IReadOnlyList<string> command, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Sends all commands in one write and returns their replies in order. Not a transaction: other callers' commands
-    /// never interleave with the batch on the wire, but each command succeeds or fails on its own, so an error reply is
+    /// Sends all commands together (one batch, not interleaved with other callers' commands on the wire) and returns
+    /// their replies in order. Not a transaction: each command succeeds or fails on its own, so an error reply is
     /// returned as a <see cref="RedisValueKind.Error"/> item instead of throwing.
     /// </summary>
     Task<IReadOnlyList<RedisValue>> ExecuteBatchAsync(IReadOnlyList<IReadOnlyList<string>> commands, CancellationToken cancellationToken = default);
@@ -20,10 +21,16 @@ public interface IRedisClient : IAsyncDisposable
     Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Subscribes to <paramref name="channel"/> on a dedicated connection (a subscribed connection cannot run other
-    /// commands) and returns once the server confirmed. Messages are handed to <paramref name="handler"/> one at a time
-    /// in arrival order. The subscription reconnects and resubscribes by itself after a connection loss (messages
-    /// published while it was down are lost, as with any Redis pub/sub). Disposing it unsubscribes.
+    /// Runs a Lua script by its SHA1 (EVALSHA); when the server does not have it (first use, after a restart or SCRIPT
+    /// FLUSH) the text is sent again. A script error throws <see cref="RedisServerException"/>.
+    /// </summary>
+    Task<RedisValue> EvaluateAsync(RedisScript script, IReadOnlyList<string> keys, IReadOnlyList<string> args, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Subscribes to <paramref name="channel"/> and returns once the server confirmed. Messages are handed to
+    /// <paramref name="handler"/> one at a time in arrival order; a handler that throws does not end the subscription.
+    /// The subscription survives a connection loss (it is resubscribed on reconnect; messages published while it was
+    /// down are lost, as with any Redis pub/sub). Disposing it unsubscribes.
     /// </summary>
     Task<IAsyncDisposable> SubscribeAsync(string channel, Func<RedisMessage, Task> handler, CancellationToken cancellationToken = default);
 }

@@ -101,25 +101,4 @@ public static class RedisCommands
         ArgumentNullException.ThrowIfNull(redis);
         return (await redis.ExecuteAsync(["PUBLISH", channel, message], cancellationToken)).Number;
     }
-
-    /// <summary>
-    /// Runs a Lua script by its SHA1 (EVALSHA) and, when the server does not have it cached (NOSCRIPT: first use, or
-    /// after a restart or SCRIPT FLUSH), sends the text once with EVAL, which also caches it again.
-    /// </summary>
-    public static async Task<RedisValue> EvaluateAsync(
-        this IRedisClient redis, RedisScript script, IReadOnlyList<string> keys, IReadOnlyList<string> args, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(redis);
-        ArgumentNullException.ThrowIfNull(script);
-        ArgumentNullException.ThrowIfNull(keys);
-        ArgumentNullException.ThrowIfNull(args);
-        try
-        {
-            return await redis.ExecuteAsync(["EVALSHA", script.Sha1, Number(keys.Count), .. keys, .. args], cancellationToken);
-        }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-        {
-            return await redis.ExecuteAsync(["EVAL", script.Text, Number(keys.Count), .. keys, .. args], cancellationToken);
-        }
-    }
 }

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Appliance.Platform.Redis;
 
-/// <summary>A Lua script and the SHA1 Redis knows it by (for EVALSHA; see <see cref="RedisCommands.EvaluateAsync"/>).</summary>
+/// <summary>A Lua script and the SHA1 Redis knows it by (EVALSHA; see <see cref="IRedisClient.EvaluateAsync"/>).</summary>
 public sealed class RedisScript
 {
     public RedisScript(string text)

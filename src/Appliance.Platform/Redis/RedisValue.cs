@@ -10,7 +10,7 @@ public enum RedisValueKind
     Array,
 }
 
-/// <summary>One RESP2 reply.</summary>
+/// <summary>One reply in RESP2 terms: the project's view of a StackExchange.Redis <c>RedisResult</c>, so callers need not reference the library.</summary>
 public sealed record RedisValue(RedisValueKind Kind, string? Text = null, long Number = 0, IReadOnlyList<RedisValue>? Items = null)
 {
     public static readonly RedisValue Nil = new(RedisValueKind.Null);

@@ -4,8 +4,9 @@ using Appliance.Platform.Configuration;
 using Appliance.Platform.Redis;
 
 // Usage: Appliance.RedisBench PORT PASSWORD SECONDS CONCURRENCY...
-// GET of one 32-byte key on 127.0.0.1 for SECONDS per concurrency level through one RedisClient (one multiplexed
-// connection); prints ops/s and p50/p95/p99 latency per level. Exit codes: 0 done; 64 bad arguments.
+// GET of one 32-byte key on 127.0.0.1 for SECONDS per concurrency level through the appliance's Redis client (one
+// StackExchange.Redis multiplexer, as in the API); prints ops/s and p50/p95/p99 latency per level.
+// Exit codes: 0 done; 64 bad arguments.
 if (args.Length < 4
     || !int.TryParse(args[0], CultureInfo.InvariantCulture, out var port)
     || !double.TryParse(args[2], CultureInfo.InvariantCulture, out var seconds)
@@ -16,7 +17,7 @@ if (args.Length < 4
 }
 
 var settings = new RedisSettings("127.0.0.1", port, null, args[1], 0, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2));
-await using var redis = new RedisClient(settings);
+await using var redis = new MultiplexedRedisClient(settings, "redis-bench");
 await redis.StringSetAsync("bench:key", new string('v', 32));
 foreach (var concurrency in args[3..].Select(a => int.Parse(a, CultureInfo.InvariantCulture)))
 {
@@ -31,7 +32,7 @@ foreach (var concurrency in args[3..].Select(a => int.Parse(a, CultureInfo.Invar
 
 return 0;
 
-static async Task<(long Ops, TimeSpan Elapsed, List<long> Latencies)> RunAsync(RedisClient redis, int concurrency, TimeSpan duration)
+static async Task<(long Ops, TimeSpan Elapsed, List<long> Latencies)> RunAsync(IRedisClient redis, int concurrency, TimeSpan duration)
 {
     var watch = Stopwatch.StartNew();
     var workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
