@@ -2,6 +2,7 @@ using System.Globalization;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
@@ -65,6 +66,7 @@ internal sealed class ApiOperationTransformer : IOpenApiOperationTransformer
         }
 
         operation.Responses ??= [];
+        await DescribeFullShapeAsync(operation, context, cancellationToken);
         foreach (var (status, response) in operation.Responses)
         {
             if (response is OpenApiResponse success && status.StartsWith('2'))
@@ -121,6 +123,12 @@ internal sealed class ApiOperationTransformer : IOpenApiOperationTransformer
             errors[503] = "PostgreSQL or Redis cannot answer right now; retry shortly";
         }
 
+        if (path == "/ready" && operation.Responses.TryGetValue("200", out var ready))
+        {
+            // Not ready answers the same report as ready, with 503.
+            operation.Responses["503"] = new OpenApiResponse { Description = "PostgreSQL, Redis or the schema is not usable; the report says which", Content = ready.Content, Headers = ready.Headers };
+        }
+
         foreach (var (status, text) in errors)
         {
             var key = status.ToString(CultureInfo.InvariantCulture);
@@ -167,6 +175,29 @@ internal sealed class ApiOperationTransformer : IOpenApiOperationTransformer
 
         operation.Description = string.IsNullOrEmpty(operation.Description) ? who : $"{operation.Description}\n\n{who}";
     }
+
+    /// <summary>
+    /// A handler that shapes its answer (<c>fields</c>, <c>include</c>) declares two 200 types, the full item and the
+    /// shaped one; the document names the full type (what a client gets without those parameters), not the shaped one.
+    /// </summary>
+    private static async Task DescribeFullShapeAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        // The API description keeps one type per status, so read both from the endpoint's metadata.
+        var ok = context.Description.ActionDescriptor.EndpointMetadata.OfType<IProducesResponseTypeMetadata>()
+            .Where(r => r.StatusCode == StatusCodes.Status200OK && r.Type is not null).ToList();
+        var full = ok.FirstOrDefault(r => !IsShaped(r.Type!))?.Type;
+        if (ok.Count < 2 || full is null || operation.Responses?.TryGetValue("200", out var response) != true || response is not OpenApiResponse success)
+        {
+            return;
+        }
+
+        var schema = await context.GetOrCreateSchemaAsync(full, null, cancellationToken);
+        success.Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal) { ["application/json"] = new() { Schema = schema } };
+        success.Description = "OK. With fields or include, each item holds only the named properties (id always) and the embedded relations.";
+    }
+
+    private static bool IsShaped(Type type) =>
+        type == typeof(Shaped) || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ListResponse<>) && type.GetGenericArguments()[0] == typeof(Shaped));
 
     private static OpenApiSecurityRequirement Requirement(OpenApiDocument document, string scheme) =>
         new() { [new OpenApiSecuritySchemeReference(scheme, document)] = [] };
