@@ -36,7 +36,11 @@ public sealed class ApiFuzzTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _api = await ApiServer.StartAsync(OpenApiTests.RateLimitsOff);
+        // Failed sign-ins are counted per client address in the shared test Redis: the fuzz run's come from its own
+        // address (X-Forwarded-For, believed from loopback here), so they never block another test's logins.
+        var settings = OpenApiTests.RateLimitsOff;
+        settings["Http:TrustedProxies"] = "127.0.0.1";
+        _api = await ApiServer.StartAsync(settings);
         _contract = await OpenApiContract.LoadAsync(_api);
         await SeedAsync();
     }
@@ -380,8 +384,16 @@ public sealed class ApiFuzzTests(ITestOutputHelper output) : IAsyncLifetime
         _ids["ticket-number"] = await ScalarAsync(db, "SELECT ticket_number::text FROM tickets WHERE id = @c::uuid", _ids["ticket"]);
         _ids["api-key"] = await ScalarAsync(db, "SELECT coalesce((SELECT id::text FROM api_keys LIMIT 1), gen_random_uuid()::text)", string.Empty);
         var customerAdmin = await _api.CreateUserAsync(Roles.CustomerAdmin, Guid.Parse(other));
+        var address = ApiServer.UniqueIp();
+        foreach (var client in new[] { _api.Anonymous, _api.Client })
+        {
+            client.DefaultRequestHeaders.Add("X-Forwarded-For", address);
+        }
+
+        var customerClient = _api.ClientFor(customerAdmin);
+        customerClient.DefaultRequestHeaders.Add("X-Forwarded-For", address);
         _callers.Add(("anonymous", _api.Anonymous));
-        _callers.Add(("customer_admin", _api.ClientFor(customerAdmin)));
+        _callers.Add(("customer_admin", customerClient));
         _callers.Add(("system_admin", admin));
     }
 
