@@ -3,6 +3,7 @@ using Appliance.Api.Health;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
 using Appliance.Api.Json;
+using Appliance.Api.OpenApi;
 using Appliance.Api.Sla;
 using Appliance.Api.Tickets;
 using Appliance.Domain.Audit;
@@ -73,12 +74,7 @@ public static class ApiHost
 
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options));
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-        builder.Services.AddOpenApi("v1", options => options.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "PSA Appliance API";
-            document.Info.Version = "v1";
-            return Task.CompletedTask;
-        }));
+        builder.Services.AddApiDocumentation();
 
         builder.Services.AddSingleton(_ => ApplianceDataSource.Create(settings.Database.ConnectionString, "appliance-api"));
         // The process's one StackExchange.Redis multiplexer, connecting in the background (docs/decisions/0004).

@@ -60,8 +60,11 @@ public sealed class UpdateContactRequest : PatchRequest
 /// <summary>Contacts: people at a customer. Created and listed under their customer, read and changed by their own id.</summary>
 public static class ContactsApi
 {
-    private static readonly string[] NestedFilters = ["search", "is_primary"];
-    private static readonly string[] Filters = ["customer_id", "search", "is_primary"];
+    internal static readonly QueryFilterCollection NestedFilters = new(
+        QueryFilter.Search("Words matched against the contact's name, email and phone"),
+        QueryFilter.Boolean("is_primary", "Only the primary contact (true) or only the others (false)"));
+
+    internal static readonly QueryFilterCollection Filters = NestedFilters.With(QueryFilter.Uuid("customer_id", "Contacts of this customer"));
 
     public static IEndpointRouteBuilder MapContactsApi(this IEndpointRouteBuilder routes)
     {
@@ -124,7 +127,7 @@ public static class ContactsApi
     public static Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteContact(Guid id, HttpContext context, ContactStore store, CancellationToken cancellationToken) =>
         VersionedResources.DeleteAsync(context, store, id, "Contact", cancellationToken);
 
-    private static ListQuery Query(HttpContext context, string[] filters) =>
+    private static ListQuery Query(HttpContext context, QueryFilterCollection filters) =>
         ListQuery.Parse(context.Request, filters, [.. ContactStore.SortColumns.Keys], ContactStore.DefaultSort, ApiJsonContext.Default.Contact, CustomerChildResources.Includes);
 
     private static Shaper<Contact> Shaper(CustomerStore customers) => CustomerChildResources.Shaper(customers, ApiJsonContext.Default.Contact);

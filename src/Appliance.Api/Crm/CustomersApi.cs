@@ -73,8 +73,14 @@ public static class CustomersApi
     public const string ContactsInclude = "contacts";
     public const string SitesInclude = "sites";
 
-    private static readonly string[] Filters = ["search", "is_active", "language", "created_after", "created_before"];
-    private static readonly string[] Includes = [ContactsInclude, SitesInclude];
+    internal static readonly QueryFilterCollection Filters = new(
+        QueryFilter.Search("Words matched against the customer's number, name and email"),
+        QueryFilter.Boolean("is_active", "Active (true) or inactive (false) customers"),
+        QueryFilter.OneOf("language", CustomerRules.Languages, "Customers with this language"),
+        QueryFilter.Timestamp("created_after", "Customers created at or after this instant"),
+        QueryFilter.Timestamp("created_before", "Customers created before this instant"));
+
+    internal static readonly string[] Includes = [ContactsInclude, SitesInclude];
 
     public static IEndpointRouteBuilder MapCustomersApi(this IEndpointRouteBuilder routes)
     {

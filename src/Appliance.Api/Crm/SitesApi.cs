@@ -49,8 +49,11 @@ public sealed class UpdateSiteRequest : PatchRequest
 /// <summary>Sites: a customer's locations. Created and listed under their customer, read and changed by their own id.</summary>
 public static class SitesApi
 {
-    private static readonly string[] NestedFilters = ["search", "country"];
-    private static readonly string[] Filters = ["customer_id", "search", "country"];
+    internal static readonly QueryFilterCollection NestedFilters = new(
+        QueryFilter.Search("Words matched against the site's name and address"),
+        QueryFilter.Text("country", "Sites in this country: a two-letter ISO 3166 code (either case)", 2));
+
+    internal static readonly QueryFilterCollection Filters = NestedFilters.With(QueryFilter.Uuid("customer_id", "Sites of this customer"));
 
     public static IEndpointRouteBuilder MapSitesApi(this IEndpointRouteBuilder routes)
     {
@@ -126,7 +129,7 @@ public static class SitesApi
         return text;
     }
 
-    private static ListQuery Query(HttpContext context, string[] filters) =>
+    private static ListQuery Query(HttpContext context, QueryFilterCollection filters) =>
         ListQuery.Parse(context.Request, filters, [.. SiteStore.SortColumns.Keys], SiteStore.DefaultSort, ApiJsonContext.Default.Site, CustomerChildResources.Includes);
 
     private static Shaper<Site> Shaper(CustomerStore customers) => CustomerChildResources.Shaper(customers, ApiJsonContext.Default.Site);

@@ -23,7 +23,9 @@ public sealed record CreatedApiKeyResponse(string Key, ApiKey ApiKey);
 /// </summary>
 public static class ApiKeysApi
 {
-    private static readonly string[] Filters = ["status", "search"];
+    internal static readonly QueryFilterCollection Filters = new(
+        QueryFilter.OneOf("status", ApiKeyStore.Statuses, "Keys in this state"),
+        QueryFilter.Search("Words matched against the key's name and prefix"));
 
     public static IEndpointRouteBuilder MapApiKeysApi(this IEndpointRouteBuilder routes)
     {

@@ -9,7 +9,13 @@ namespace Appliance.Api.Identity;
 /// <summary>The audit trail, read-only (the table itself refuses changes).</summary>
 public static class AuditApi
 {
-    private static readonly string[] Filters = ["entity_type", "entity_id", "action", "actor_id", "from", "to"];
+    internal static readonly QueryFilterCollection Filters = new(
+        QueryFilter.Text("entity_type", "Entries about this kind of record (ticket, customer, user, ...)"),
+        QueryFilter.Text("entity_id", "Entries about this record"),
+        QueryFilter.Text("action", "Entries of this action (created, updated, deleted, login, ...)"),
+        QueryFilter.Text("actor_id", "Entries by this actor (a user or API key id)"),
+        QueryFilter.Timestamp("from", "Entries at or after this instant"),
+        QueryFilter.Timestamp("to", "Entries before this instant"));
 
     public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder routes)
     {

@@ -42,7 +42,10 @@ public sealed class UpdateUserRequest
 /// <summary>User administration (system admins; service managers may look).</summary>
 public static class UsersApi
 {
-    private static readonly string[] Filters = ["role", "is_active", "search"];
+    internal static readonly QueryFilterCollection Filters = new(
+        QueryFilter.OneOf("role", Roles.All, "Users with this role"),
+        QueryFilter.Boolean("is_active", "Active (true) or deactivated (false) users"),
+        QueryFilter.Search("Words matched against the user's name and email"));
 
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder routes)
     {

@@ -62,8 +62,13 @@ public sealed record SlaPreview(Guid PolicyId, string TimeZone, DateTimeOffset S
 /// <summary>SLA policies, their business-hours calendars and which policy each customer uses.</summary>
 public static partial class SlaApi
 {
-    private static readonly string[] Filters = ["search", "is_default"];
-    private static readonly string[] PreviewParameters = ["start", "priority"];
+    internal static readonly QueryFilterCollection Filters = new(
+        QueryFilter.Search("Words matched against the policy's name and description"),
+        QueryFilter.Boolean("is_default", "Only the default policy (true) or only the others (false)"));
+
+    internal static readonly QueryFilterCollection PreviewParameters = new(
+        QueryFilter.Timestamp("start", "When the imagined ticket is opened (default now)"),
+        QueryFilter.OneOf("priority", TicketVocabulary.Priorities, "Only this priority (default all)"));
 
     public static IEndpointRouteBuilder MapSlaApi(this IEndpointRouteBuilder routes)
     {

@@ -29,7 +29,9 @@ public sealed class UpdateCommentRequest
 /// </summary>
 public static class CommentsApi
 {
-    private static readonly string[] Filters = ["is_internal", "author_id"];
+    internal static readonly QueryFilterCollection Filters = new(
+        QueryFilter.Boolean("is_internal", "Only internal notes (true) or only public comments (false)"),
+        QueryFilter.Uuid("author_id", "Comments by this user"));
 
     public static IEndpointRouteBuilder MapCommentsApi(this IEndpointRouteBuilder routes)
     {

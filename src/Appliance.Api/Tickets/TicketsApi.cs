@@ -19,10 +19,20 @@ public static class TicketsApi
 
     public const string InvalidStatusTransition = "INVALID_STATUS_TRANSITION";
 
-    private static readonly string[] Filters =
-        ["status", "priority", "customer_id", "assigned_to", "category", "tag", "source", "sla_breached", "created_after", "created_before", "search"];
+    internal static readonly QueryFilterCollection Filters = new(
+        QueryFilter.AnyOf("status", TicketVocabulary.Statuses, "Tickets in any of these statuses (comma-separated)"),
+        QueryFilter.AnyOf("priority", TicketVocabulary.Priorities, "Tickets of any of these priorities (comma-separated)"),
+        QueryFilter.Uuid("customer_id", "Tickets of this customer"),
+        QueryFilter.Uuid("assigned_to", "Tickets assigned to this user; me for the caller, none for unassigned tickets", "me", "none"),
+        QueryFilter.Text("category", "Tickets of this category", TicketRules.CategoryMax),
+        QueryFilter.Text("tag", "Tickets carrying this tag", TicketRules.TagMax),
+        QueryFilter.OneOf("source", TicketVocabulary.Sources, "Tickets opened through this channel"),
+        QueryFilter.Boolean("sla_breached", "Tickets whose response or resolution SLA is (true) or is not (false) breached"),
+        QueryFilter.Timestamp("created_after", "Tickets created at or after this instant"),
+        QueryFilter.Timestamp("created_before", "Tickets created before this instant"),
+        QueryFilter.Search("Words or a ticket number, matched against number, title, description and public comments; sorts by relevance unless sort is given"));
 
-    private static readonly string[] Includes = [CustomerInclude, AssigneeInclude];
+    internal static readonly string[] Includes = [CustomerInclude, AssigneeInclude];
 
     public static IEndpointRouteBuilder MapTicketsApi(this IEndpointRouteBuilder routes)
     {

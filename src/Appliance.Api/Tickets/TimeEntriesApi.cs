@@ -65,8 +65,14 @@ public sealed class UpdateTimeEntryRequest : PatchRequest
 /// </summary>
 public static class TimeEntriesApi
 {
-    private static readonly string[] TicketFilters = ["user_id", "billable", "approved", "date_from", "date_to"];
-    private static readonly string[] Filters = ["ticket_id", .. TicketFilters];
+    internal static readonly QueryFilterCollection TicketFilters = new(
+        QueryFilter.Uuid("user_id", "Time booked by this user"),
+        QueryFilter.Boolean("billable", "Billable (true) or non-billable (false) time"),
+        QueryFilter.Boolean("approved", "Approved (true) or not yet approved (false) time"),
+        QueryFilter.Date("date_from", "Work done on or after this day"),
+        QueryFilter.Date("date_to", "Work done on or before this day"));
+
+    internal static readonly QueryFilterCollection Filters = TicketFilters.With(QueryFilter.Uuid("ticket_id", "Time booked on this ticket"));
 
     public static IEndpointRouteBuilder MapTimeEntriesApi(this IEndpointRouteBuilder routes)
     {
@@ -166,7 +172,7 @@ public static class TimeEntriesApi
         return await TicketRecords.ChangeAsync(context, "Time entry", expected => store.SetApprovalAsync(id, approve, expected, actor, VersionedResources.ChangeContext(context), cancellationToken));
     }
 
-    private static ListQuery Query(HttpContext context, string[] filters) =>
+    private static ListQuery Query(HttpContext context, QueryFilterCollection filters) =>
         ListQuery.Parse(context.Request, filters, [.. TimeEntryStore.SortColumns.Keys], TimeEntryStore.DefaultSort, ApiJsonContext.Default.TimeEntry);
 
     private static TimeEntryFilter Filter(ListQuery query, Guid? ticketId)
