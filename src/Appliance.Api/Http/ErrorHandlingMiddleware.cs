@@ -21,6 +21,12 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             return;
         }
 
+        if (RequestText.FindNul(context.Request) is { } nul)
+        {
+            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "The request line contains a NUL character", [nul]);
+            return;
+        }
+
         try
         {
             await next(context);
@@ -130,7 +136,9 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         if (FindInner<JsonException>(bad) is { } json)
         {
             var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "body" : JsonPathToField(json.Path);
-            var problem = json.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "Unknown field"
+            var problem = json is Json.NulCharacterException ? Json.NulCharacterException.Problem
+                : json.Message.Contains("uplicate", StringComparison.Ordinal) ? "Given more than once; give each field once"
+                : json.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "Unknown field"
                 : json.Message.Contains("could not be converted", StringComparison.Ordinal) ? "Value has the wrong type"
                 : json.LineNumber is { } line ? $"Malformed JSON near line {line + 1}, position {json.BytePositionInLine + 1}"
                 : "Malformed JSON";
