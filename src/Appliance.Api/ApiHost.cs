@@ -142,6 +142,7 @@ public static class ApiHost
         options.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
         options.SerializerOptions.DictionaryKeyPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
         options.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+        ApiJsonOptions.ApplyStrictReading(options.SerializerOptions);
     }
 
     private static void UsePipeline(WebApplication app, ApplianceSettings settings)

@@ -12,6 +12,9 @@ public readonly record struct PageRequest(int Page, int Limit)
 /// <summary>One page of rows plus the total row count matching the filters.</summary>
 public sealed record Paged<T>(IReadOnlyList<T> Items, long Total, PageRequest Request)
 {
+    /// <summary>More rows may match than <see cref="Total"/> says (a search that stopped at its window).</summary>
+    public bool TotalIsLowerBound { get; init; }
+
     public int TotalPages => Total == 0 ? 0 : (int)((Total + Request.Limit - 1) / Request.Limit);
 }
 

@@ -1,6 +1,9 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
 using Appliance.Api.Http;
+using Appliance.Api.Identity;
+using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
 using Appliance.Platform.Redis;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -39,18 +42,13 @@ public static class HealthApi
         TypedResults.Ok(new HealthResponse("ok", Version, (long)(DateTime.UtcNow - ProcessStartedUtc).TotalSeconds));
 
     public static async Task<Results<Ok<ReadyResponse>, JsonHttpResult<ErrorEnvelope>>> GetReady(
-        HttpContext context, NpgsqlDataSource dataSource, IRedisClient redis, Migrator migrator, CancellationToken cancellationToken)
+        HttpContext context, ApplianceSettings settings, IRedisClient redis, Migrator migrator, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(migrator);
-        var postgres = CheckAsync(async ct =>
-        {
-            await using var command = dataSource.CreateCommand("SELECT 1");
-            await command.ExecuteScalarAsync(ct);
-            return null;
-        }, cancellationToken);
+        var postgres = CheckAsync(ct => ProbeNewConnectionAsync(settings.Database.ConnectionString, ct), cancellationToken);
         var redisCheck = CheckAsync(async ct =>
         {
             await redis.PingAsync(ct);
@@ -85,6 +83,35 @@ public static class HealthApi
             ErrorCodes.ServiceUnavailable,
             "Not ready: " + string.Join(", ", failed.Select(f => f.Key)) + " unavailable",
             failed.Select(f => new ErrorDetail(f.Key, f.Value.Detail ?? "failed")).ToList());
+    }
+
+    // One unpooled data source per connection string (a process has one; tests run several servers).
+    private static readonly ConcurrentDictionary<string, NpgsqlDataSource> Probes = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Opens a new physical connection (never one from the pool, which can stay usable while every new connection
+    /// fails, e.g. when a library a session loads is missing) and runs a PL/pgSQL block that reads a catalog table, so
+    /// "ready" means the API could open the connections it will need and run real statements on them.
+    /// </summary>
+    private static async Task<string?> ProbeNewConnectionAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var probe = Probes.GetOrAdd(connectionString, static cs =>
+        {
+            var builder = new NpgsqlConnectionStringBuilder(cs) { Pooling = false, Timeout = (int)CheckTimeout.TotalSeconds, ApplicationName = "appliance-api-ready" };
+            return new NpgsqlSlimDataSourceBuilder(builder.ConnectionString).Build();
+        });
+        var database = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        try
+        {
+            await using var connection = await probe.OpenConnectionAsync(cancellationToken);
+            await using var command = new NpgsqlCommand("DO $$ BEGIN PERFORM count(*) FROM pg_catalog.pg_namespace; END $$", connection);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return $"database {database}";
+        }
+        catch (NpgsqlException ex)
+        {
+            throw new InvalidOperationException($"a new connection to database {database} failed: {(ex is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : ex.Message)}", ex);
+        }
     }
 
     private static async Task<CheckResult> CheckAsync(Func<CancellationToken, Task<string?>> check, CancellationToken cancellationToken)

@@ -21,6 +21,12 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             return;
         }
 
+        if (RequestText.FindNul(context.Request) is { } nul)
+        {
+            await ApiErrors.WriteAsync(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "The request line contains a NUL character", [nul]);
+            return;
+        }
+
         try
         {
             await next(context);
@@ -28,6 +34,13 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         catch (Exception ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
         {
             var (status, code, message, details) = Classify(ex, maxRequestBodyBytes);
+            if (ex is PostgresException && context.RequestServices.GetService<NpgsqlDataSource>() is { } dataSource)
+            {
+                // A statement failed in PostgreSQL and nothing handled it: its connection may be out of step with Npgsql's
+                // prepared statements (docs: FailedStatements), so the pool discards its connections rather than lend it out.
+                dataSource.Clear();
+            }
+
             if (status >= 500)
             {
                 logger.LogError(ex, "{Method} {Path} failed: {Code}", context.Request.Method, context.Request.Path, code);
@@ -84,11 +97,30 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
                 return ClassifyBadRequest(bad, maxRequestBodyBytes);
             case RedisUnavailableException:
                 return (StatusCodes.Status503ServiceUnavailable, ErrorCodes.ServiceUnavailable, "A backing service (Redis) is unavailable; try again shortly", []);
-            case NpgsqlException npgsql when npgsql is not PostgresException && (npgsql.IsTransient || npgsql.InnerException is SocketException or TimeoutException or IOException):
+            case NpgsqlException npgsql when IsDatabaseOutage(npgsql):
                 return (StatusCodes.Status503ServiceUnavailable, ErrorCodes.ServiceUnavailable, "A backing service (PostgreSQL) is unavailable; try again shortly", []);
             default:
                 return (StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "An unexpected error occurred; quote the request id when reporting it", []);
         }
+    }
+
+    /// <summary>
+    /// PostgreSQL cannot be reached or is going away: the connection failed or timed out, or the server ended the session
+    /// (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 57P05 idle_session_timeout), refuses
+    /// connections (53300 too_many_connections) or reports a connection exception (class 08).
+    /// </summary>
+    public static bool IsDatabaseOutage(NpgsqlException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception is PostgresException postgres)
+        {
+            return postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
+                    or "57P05" or PostgresErrorCodes.TooManyConnections
+                || postgres.SqlState.StartsWith("08", StringComparison.Ordinal);
+        }
+
+        return exception.IsTransient || exception.InnerException is SocketException or TimeoutException or IOException
+            || (exception.InnerException is NpgsqlException inner && IsDatabaseOutage(inner));
     }
 
     private static (int, string, string, IReadOnlyList<ErrorDetail>) ClassifyBadRequest(BadHttpRequestException bad, long maxRequestBodyBytes)
@@ -104,7 +136,9 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         if (FindInner<JsonException>(bad) is { } json)
         {
             var field = string.IsNullOrEmpty(json.Path) || json.Path == "$" ? "body" : JsonPathToField(json.Path);
-            var problem = json.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "Unknown field"
+            var problem = json is Json.NulCharacterException ? Json.NulCharacterException.Problem
+                : json.Message.Contains("uplicate", StringComparison.Ordinal) ? "Given more than once; give each field once"
+                : json.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "Unknown field"
                 : json.Message.Contains("could not be converted", StringComparison.Ordinal) ? "Value has the wrong type"
                 : json.LineNumber is { } line ? $"Malformed JSON near line {line + 1}, position {json.BytePositionInLine + 1}"
                 : "Malformed JSON";

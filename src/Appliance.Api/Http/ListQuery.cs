@@ -6,7 +6,13 @@ using Microsoft.Extensions.Primitives;
 
 namespace Appliance.Api.Http;
 
-public sealed record ListMeta(int Page, int Limit, long Total, int TotalPages);
+/// <param name="Page">The page answered.</param>
+/// <param name="Limit">Items per page.</param>
+/// <param name="Total">Matching items; a lower bound when <paramref name="TotalIsLowerBound"/> is true.</param>
+/// <param name="TotalPages">Pages of <paramref name="Total"/> items.</param>
+/// <param name="TotalIsLowerBound">True when the list stopped counting (a ticket search reads a bounded window of matches,
+/// docs/api/lists.md): more items match than <paramref name="Total"/>, and narrowing the filter reaches them.</param>
+public sealed record ListMeta(int Page, int Limit, long Total, int TotalPages, bool TotalIsLowerBound = false);
 
 public sealed record ListLinks(string Self, string? Next, string? Prev, string First, string Last);
 
@@ -175,7 +181,7 @@ public sealed class ListQuery
             Page.Page > 1 ? Link(request, Page.Page - 1) : null,
             Link(request, 1),
             Link(request, last));
-        return new ListResponse<T>(rows.Items.Select(map).ToList(), new ListMeta(Page.Page, Page.Limit, rows.Total, totalPages), links);
+        return new ListResponse<T>(rows.Items.Select(map).ToList(), new ListMeta(Page.Page, Page.Limit, rows.Total, totalPages, rows.TotalIsLowerBound), links);
     }
 
     private string? Single(string name)

@@ -44,7 +44,9 @@ public static class TicketsApi
         group.MapGet("/{id:guid}", GetTicket).WithName("GetTicket").WithSummary("One ticket with its ETag (fields; include=customer,assigned_to)").RequireAuthorization(view);
         group.MapGet("/{number:long}", GetTicketByNumber).WithName("GetTicketByNumber").WithSummary("One ticket by its ticket number").RequireAuthorization(view);
         group.MapPost(string.Empty, CreateTicket).WithName("CreateTicket").WithSummary("Open a ticket: SLA due dates, auto-assignment by skill and load").RequireAuthorization(Permissions.TicketCreate);
-        group.MapPatch("/{id:guid}", UpdateTicket).WithName("UpdateTicket").WithSummary("Change a ticket (partial; If-Match; status and assignee follow the workflow)").RequireAuthorization(Permissions.TicketUpdate);
+        group.MapPatch("/{id:guid}", UpdateTicket).WithName("UpdateTicket").WithSummary("Change a ticket (partial; If-Match; status and assignee follow the workflow)")
+            .WithDescription("status moves only along the workflow (docs/api/tickets.md); any other change is 422 INVALID_STATUS_TRANSITION listing the allowed next statuses. Allowed: " + TicketWorkflow.Describe() + ". Reopening (to in_progress) counts in reopen_count and clears resolved_at and closed_at.")
+            .RequireAuthorization(Permissions.TicketUpdate);
         group.MapDelete("/{id:guid}", DeleteTicket).WithName("DeleteTicket").WithSummary("Soft-delete a ticket (If-Match)").RequireAuthorization(Permissions.TicketDelete);
         group.MapPost("/{id:guid}/merge", MergeTicket).WithName("MergeTicket").WithSummary("Merge this ticket into another: comments, time and watchers move, this one is closed").RequireAuthorization(Permissions.TicketUpdate);
         group.MapGet("/{id:guid}/watchers", ListWatchers).WithName("ListTicketWatchers").WithSummary("Who watches the ticket").RequireAuthorization(Permissions.TicketViewAll);

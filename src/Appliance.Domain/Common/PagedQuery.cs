@@ -1,4 +1,5 @@
 using Appliance.Platform;
+using Appliance.Platform.Database;
 using Npgsql;
 
 namespace Appliance.Domain.Common;
@@ -27,7 +28,8 @@ public static class PagedQuery
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(bindFilter);
         ArgumentNullException.ThrowIfNull(map);
-        await using var batch = dataSource.CreateBatch();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
         var list = new NpgsqlBatchCommand($"SELECT {columns} {fromWhere}{orderBy} LIMIT @limit OFFSET @offset");
         var count = new NpgsqlBatchCommand($"SELECT count(*) {fromWhere}");
         bindFilter(list.Parameters);
@@ -36,7 +38,20 @@ public static class PagedQuery
         list.Parameters.Add(new NpgsqlParameter<int>("offset", page.Offset));
         batch.BatchCommands.Add(list);
         batch.BatchCommands.Add(count);
+        try
+        {
+            return await ReadBothAsync(batch, page, map, cancellationToken);
+        }
+        catch (PostgresException)
+        {
+            // The reader is closed (drained to the end of the batch); the connection must not go back out of step.
+            FailedStatements.Recover(connection);
+            throw;
+        }
+    }
 
+    private static async Task<Paged<T>> ReadBothAsync<T>(NpgsqlBatch batch, PageRequest page, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
+    {
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         var items = new List<T>(page.Limit);
         while (await reader.ReadAsync(cancellationToken))
@@ -44,8 +59,11 @@ public static class PagedQuery
             items.Add(map(reader));
         }
 
-        await reader.NextResultAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
+        if (!await reader.NextResultAsync(cancellationToken) || !await reader.ReadAsync(cancellationToken))
+        {
+            throw new InvalidOperationException("The count of a paged query returned no row");
+        }
+
         return new Paged<T>(items, reader.GetInt64(0), page);
     }
 }

@@ -157,6 +157,9 @@ public abstract class VersionedStore<T, TData>(NpgsqlDataSource dataSource)
             }
             catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation)
             {
+                // The failed statement's connection may be out of step with its prepared statements (FailedStatements);
+                // a race like this is rare, so the pool discards its connections rather than lend that one out again.
+                dataSource.Clear();
                 if (tries == 3)
                 {
                     throw new DomainConflictException($"The {EntityType} collides with concurrent changes; retry", [], isDuplicate: false);
@@ -324,6 +327,10 @@ public abstract class VersionedStore<T, TData>(NpgsqlDataSource dataSource)
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
+            // The connection stays in the aborted transaction until the caller disposes it; clearing the pool makes it
+            // discarded on return (FailedStatements: a failed statement can leave it out of step).
+            dataSource.Clear();
+
             // A concurrent writer committed the same value between the check and the write: name it from a fresh look.
             await using var fresh = await dataSource.OpenConnectionAsync(cancellationToken);
             if (await FindDuplicatesAsync(fresh, null, data, self, parent, cancellationToken) is { } duplicate)

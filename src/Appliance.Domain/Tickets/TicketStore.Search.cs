@@ -19,8 +19,9 @@ public sealed partial class TicketStore
     /// description or number match and the tickets of the newest <see cref="SearchWindow"/> matching comments (public
     /// ones only for customer users), ranked (title above description above comments), then newest first. The window
     /// keeps a search over a million tickets in milliseconds whatever the words: a frequent word fills it from the
-    /// newest rows, a rare one is looked up in the GIN index. <c>meta.total</c> counts the window; add words or filters
-    /// (<c>created_before</c>) to reach older matches of a frequent word.
+    /// newest rows, a rare one is looked up in the GIN index. <c>meta.total</c> counts the window, and when a branch
+    /// filled its window (more matches may exist) the result says so (<see cref="Paged{T}.TotalIsLowerBound"/>,
+    /// <c>meta.total_is_lower_bound</c>); add words or filters (<c>created_before</c>) to reach older matches.
     /// </summary>
     private async Task<Paged<Ticket>> SearchAsync(TicketFilter filter, IReadOnlyList<SortField> sort, PageRequest page, CancellationToken cancellationToken)
     {
@@ -122,7 +123,8 @@ public sealed partial class TicketStore
             }
         }
 
-        return new Paged<Ticket>(items, ranks.Count, page);
+        // A branch that filled its window stopped looking: older matches may exist beyond it.
+        return new Paged<Ticket>(items, ranks.Count, page) { TotalIsLowerBound = found.Any(hits => hits.Count >= SearchWindow) };
     }
 
     /// <summary>Runs the branch queries in one round trip; per branch the (ticket, rank) pairs it found.</summary>

@@ -1,5 +1,6 @@
 using Appliance.Domain.Common;
 using Appliance.Platform;
+using Appliance.Platform.Database;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -90,7 +91,8 @@ public sealed partial class TicketStore(NpgsqlDataSource dataSource, ListTotals 
         var totalKey = ListTotals.Key(fromWhere, bind);
         var cached = totals.TryGetFresh(totalKey);
 
-        await using var batch = dataSource.CreateBatch();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
         var list = new NpgsqlBatchCommand($"SELECT {Columns} {fromWhere}{orderBy} LIMIT @limit OFFSET @offset");
         bind(list.Parameters);
         list.Parameters.Add(new NpgsqlParameter<int>("limit", page.Limit));
@@ -107,8 +109,9 @@ public sealed partial class TicketStore(NpgsqlDataSource dataSource, ListTotals 
 
         var items = new List<Ticket>(page.Limit);
         long? boundedCount = null;
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        try
         {
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 items.Add(Map(reader));
@@ -121,6 +124,14 @@ public sealed partial class TicketStore(NpgsqlDataSource dataSource, ListTotals 
                 boundedCount = reader.GetInt64(0);
             }
         }
+        catch (PostgresException)
+        {
+            // See FailedStatements: the connection must not go back to the pool out of step.
+            FailedStatements.Recover(connection);
+            throw;
+        }
+
+        await connection.CloseAsync();
 
         long total;
         if (items.Count > 0 && items.Count < page.Limit)

@@ -26,14 +26,19 @@ public static class TicketWorkflow
     public const string Resolved = "resolved";
     public const string Closed = "closed";
 
-    // Reopening (resolved or closed back to in_progress) is the only way out of the end states; "new" is reachable only
-    // by taking the assignee away from an assigned ticket, so a ticket that was worked on never looks untouched.
+    // The table docs/api/tickets.md shows (and the PATCH description in OpenAPI prints from AllowedFrom). Work moves
+    // forward new → assigned → in_progress ⇄ waiting_customer → resolved → closed, with the shortcuts a service desk
+    // takes: a technician starts, asks the customer or solves straight from the queue; a ticket nobody worked on
+    // (spam, duplicate, withdrawn) is closed from new or assigned; work that started ends as resolved, so the
+    // resolution is recorded and counted against the SLA, and only then closed. Reopening (resolved or closed back to
+    // in_progress) is the only way out of the end states; "new" is reachable only by taking the assignee away from an
+    // assigned ticket, so a ticket that was worked on never looks untouched.
     private static readonly FrozenDictionary<string, string[]> Transitions = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         [New] = [Assigned, InProgress, WaitingCustomer, Resolved, Closed],
         [Assigned] = [New, InProgress, WaitingCustomer, Resolved, Closed],
-        [InProgress] = [Assigned, WaitingCustomer, Resolved, Closed],
-        [WaitingCustomer] = [InProgress, Resolved, Closed],
+        [InProgress] = [Assigned, WaitingCustomer, Resolved],
+        [WaitingCustomer] = [InProgress, Resolved],
         [Resolved] = [InProgress, Closed],
         [Closed] = [InProgress],
     }.ToFrozenDictionary(StringComparer.Ordinal);
@@ -47,6 +52,12 @@ public static class TicketWorkflow
         Transitions.TryGetValue(status, out var next) ? next : [];
 
     public static bool CanMove(string from, string to) => AllowedFrom(from).Contains(to, StringComparer.Ordinal);
+
+    /// <summary>The whole table as text, one "from → to, to" line per status (for the API description).</summary>
+    public static string Describe() =>
+        string.Join("; ", Transitions.OrderBy(t => Array.IndexOf(Order, t.Key)).Select(t => $"{t.Key} → {string.Join(", ", t.Value)}"));
+
+    private static readonly string[] Order = [New, Assigned, InProgress, WaitingCustomer, Resolved, Closed];
 
     /// <summary>
     /// Applies a change of status and/or assignee. <paramref name="newStatus"/> null keeps the status (but an assignee

@@ -74,6 +74,74 @@ public sealed class HealthAndReadyTests
     }
 
     [Fact]
+    public async Task Ready_is_503_naming_the_database_when_new_connections_fail_while_pooled_ones_still_work()
+    {
+        await using var api = await ApiServer.StartAsync();
+        var database = api.Database!.Name;
+        Assert.Equal(200, (int)(await api.Client.GetAsync("/ready")).StatusCode);
+        Assert.Equal(200, (int)(await api.Client.GetAsync("/api/v1/customers")).StatusCode);
+        try
+        {
+            // Every new session of this database now fails to start (a library it must load is missing); the API's
+            // pooled connections were opened before and keep working.
+            await AdminExecuteAsync($"ALTER DATABASE {database} SET session_preload_libraries = 'appliance_missing_library'");
+            Assert.Equal(200, (int)(await api.Client.GetAsync("/api/v1/customers")).StatusCode);
+
+            var response = await api.Client.GetAsync("/ready");
+            var error = await ApiServer.AssertErrorAsync(response, 503, "SERVICE_UNAVAILABLE");
+            var detail = Assert.Single(error.GetProperty("details").EnumerateArray());
+            Assert.Equal("postgres", detail.GetProperty("field").GetString());
+            Assert.Contains(database, detail.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Contains("appliance_missing_library", detail.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await AdminExecuteAsync($"ALTER DATABASE {database} RESET session_preload_libraries");
+        }
+
+        Assert.Equal(200, (int)(await api.Client.GetAsync("/ready")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Requests_on_connections_postgres_terminated_are_503_with_the_envelope_and_the_api_recovers()
+    {
+        await using var api = await ApiServer.StartAsync(maxPoolSize: 4);
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => api.Client.GetAsync("/api/v1/customers")));
+        var statuses = new List<int>();
+        for (var round = 0; round < 3; round++)
+        {
+            // What a PostgreSQL shutdown does to every session: FATAL 57P01 (admin_shutdown) on the next use.
+            await AdminExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{api.Database!.Name}' AND application_name = 'appliance-api'");
+            HttpResponseMessage response;
+            var attempts = 0;
+            while (true)
+            {
+                response = await api.Client.GetAsync("/api/v1/customers");
+                if (response.StatusCode == System.Net.HttpStatusCode.OK || ++attempts > 5)
+                {
+                    break;
+                }
+
+                statuses.Add((int)response.StatusCode);
+                await ApiServer.AssertErrorAsync(response, 503, "SERVICE_UNAVAILABLE");
+            }
+
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+
+        Assert.NotEmpty(statuses);
+        Assert.All(statuses, s => Assert.Equal(503, s));
+    }
+
+    private static async Task AdminExecuteAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(TestEnvironment.PostgresAdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
     public async Task Ready_is_503_when_migrations_are_pending()
     {
         await using var empty = await TestDatabase.CreateAsync(migrated: false);

@@ -20,6 +20,21 @@ public sealed class TicketSearchWindowTests(TicketSearchWindowFixture fixture) :
     }
 
     [Fact]
+    public async Task A_search_that_stops_at_its_window_says_its_total_is_a_lower_bound()
+    {
+        // 10,100 tickets match; the window answers the newest 50 and must not claim that is all.
+        var capped = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=Routinewartung&limit=10");
+        var meta = capped.GetProperty("meta");
+        Assert.Equal(TicketStore.SearchWindow, meta.GetProperty("total").GetInt64());
+        Assert.True(meta.GetProperty("total_is_lower_bound").GetBoolean());
+
+        var complete = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=Seltenheitswert");
+        Assert.False(complete.GetProperty("meta").GetProperty("total_is_lower_bound").GetBoolean());
+        var plain = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?limit=10&status=new");
+        Assert.False(plain.GetProperty("meta").GetProperty("total_is_lower_bound").GetBoolean());
+    }
+
+    [Fact]
     public async Task A_rare_word_in_an_old_ticket_is_found_beyond_the_newest_rows()
     {
         var body = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=Seltenheitswert");

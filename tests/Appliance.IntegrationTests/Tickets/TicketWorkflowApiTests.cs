@@ -104,6 +104,8 @@ public sealed class TicketWorkflowApiTests(TicketKitFixture fixture) : IClassFix
     [InlineData("closed", "resolved", true)]
     [InlineData("closed", "new", true)]
     [InlineData("closed", "waiting_customer", true)]
+    [InlineData("in_progress", "closed", true)]
+    [InlineData("waiting_customer", "closed", true)]
     public async Task A_forbidden_transition_is_422_listing_the_allowed_statuses_and_writes_nothing(string from, string to, bool forbidden)
     {
         var id = await TicketInAsync(from);

@@ -73,6 +73,21 @@ public sealed class HttpPiecesTests
         Assert.Equal(503, ErrorHandlingMiddleware.Classify(new NpgsqlException("conn", new System.Net.Sockets.SocketException()), 1024).Status);
     }
 
+    [Theory]
+    [InlineData("57P01")] // admin_shutdown: the server is stopping, or pg_terminate_backend
+    [InlineData("57P02")] // crash_shutdown
+    [InlineData("57P03")] // cannot_connect_now: starting up or in recovery
+    [InlineData("57P05")] // idle_session_timeout
+    [InlineData("53300")] // too_many_connections
+    [InlineData("08006")] // connection_failure
+    [InlineData("08P01")] // protocol_violation (a connection exception too)
+    public void Postgres_ending_or_refusing_the_session_is_503(string sqlState)
+    {
+        var (status, code, message, _) = ErrorHandlingMiddleware.Classify(new PostgresException("terminating connection", "FATAL", "FATAL", sqlState), 1024);
+        Assert.Equal((503, "SERVICE_UNAVAILABLE"), (status, code));
+        Assert.Contains("PostgreSQL", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Sql_errors_and_anything_else_are_500_without_internals()
     {

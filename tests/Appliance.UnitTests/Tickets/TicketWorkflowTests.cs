@@ -12,8 +12,8 @@ public sealed class TicketWorkflowTests
     [
         ("new", "assigned"), ("new", "in_progress"), ("new", "waiting_customer"), ("new", "resolved"), ("new", "closed"),
         ("assigned", "new"), ("assigned", "in_progress"), ("assigned", "waiting_customer"), ("assigned", "resolved"), ("assigned", "closed"),
-        ("in_progress", "assigned"), ("in_progress", "waiting_customer"), ("in_progress", "resolved"), ("in_progress", "closed"),
-        ("waiting_customer", "in_progress"), ("waiting_customer", "resolved"), ("waiting_customer", "closed"),
+        ("in_progress", "assigned"), ("in_progress", "waiting_customer"), ("in_progress", "resolved"),
+        ("waiting_customer", "in_progress"), ("waiting_customer", "resolved"),
         ("resolved", "in_progress"), ("resolved", "closed"),
         ("closed", "in_progress"),
     ];
@@ -64,6 +64,26 @@ public sealed class TicketWorkflowTests
         Assert.Empty(TicketWorkflow.AllowedFrom("open"));
         Assert.Equal(["new", "assigned", "in_progress", "waiting_customer"], TicketWorkflow.OpenStatuses);
         Assert.All(TicketVocabulary.Statuses, s => Assert.Equal(TicketWorkflow.OpenStatuses.Contains(s), TicketWorkflow.IsOpen(s)));
+    }
+
+    [Theory]
+    [InlineData("in_progress")]
+    [InlineData("waiting_customer")]
+    public void Work_that_started_is_resolved_before_it_is_closed(string from)
+    {
+        var (result, rejection) = TicketWorkflow.Apply(new TicketLifecycle(from, Tech, null, null, 0), "closed", false, null, Now);
+        Assert.Null(result);
+        Assert.Contains("resolved", rejection!.Allowed);
+        Assert.DoesNotContain("closed", rejection.Allowed);
+    }
+
+    [Fact]
+    public void The_description_lists_every_status_with_its_next_ones()
+    {
+        Assert.Equal(
+            "new → assigned, in_progress, waiting_customer, resolved, closed; assigned → new, in_progress, waiting_customer, resolved, closed; "
+            + "in_progress → assigned, waiting_customer, resolved; waiting_customer → in_progress, resolved; resolved → in_progress, closed; closed → in_progress",
+            TicketWorkflow.Describe());
     }
 
     [Fact]
