@@ -160,5 +160,5 @@ for line in wx[:10]:
     print("  " + line)
 sys.exit(1 if missing or len(used) < 20 or (mdwe and (wx or maps == 0)) else 0)
 PY
-  printf '# %s\n' "$output" >&3
+  printf '# %s\n' "${lines[@]}" >&3
 }
