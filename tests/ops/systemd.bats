@@ -109,7 +109,7 @@ setting() {
     sleep 0.1
   done
   wait "$tracer" || true
-  run -0 "$PYTHON" - "$UNITS/appliance-api.service" "$BATS_TEST_TMPDIR/trace" <<'PY'
+  run "$PYTHON" - "$UNITS/appliance-api.service" "$BATS_TEST_TMPDIR/trace" <<'PY'
 import re, subprocess, sys
 
 def group(name, cache={}):
@@ -161,4 +161,5 @@ for line in wx[:10]:
 sys.exit(1 if missing or len(used) < 20 or (mdwe and (wx or maps == 0)) else 0)
 PY
   printf '# %s\n' "${lines[@]}" >&3
+  [ "$status" -eq 0 ]
 }
