@@ -8,8 +8,9 @@ namespace Appliance.IntegrationTests.Hosting;
 
 /// <summary>
 /// The release binaries speak sd_notify the way a <c>Type=notify</c> unit with <c>WatchdogSec=</c> needs: the test plays
-/// systemd (a Unix datagram socket in <c>$NOTIFY_SOCKET</c>, <c>$WATCHDOG_USEC</c>, and a parent process named
-/// <c>systemd</c>, which is how Microsoft.Extensions.Hosting.Systemd recognises a service) and sends SIGTERM.
+/// systemd (a Unix datagram socket in <c>$NOTIFY_SOCKET</c>, <c>$WATCHDOG_USEC</c>, and either systemd's <c>$INVOCATION_ID</c>
+/// or a parent process named <c>systemd</c>, which is how Microsoft.Extensions.Hosting.Systemd recognises a service) and
+/// sends SIGTERM.
 /// </summary>
 public sealed class SystemdNotifyTests
 {
@@ -32,8 +33,10 @@ public sealed class SystemdNotifyTests
         var environment = BinaryProcess.Environment(database.ConnectionString, port);
         environment["NOTIFY_SOCKET"] = socketPath;
         environment["WATCHDOG_USEC"] = WatchdogUsec.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // As under the unit, whose ProtectProc=invisible hides PID 1: the parent cannot be seen, systemd's $INVOCATION_ID can.
+        environment["INVOCATION_ID"] = Guid.NewGuid().ToString("N");
 
-        await using var api = systemd.Start(BinaryProcess.PublishedApi, environment);
+        await using var api = BinaryProcess.Start(BinaryProcess.PublishedApi, environment);
         var ready = await systemd.ReceiveAsync(TimeSpan.FromSeconds(30));
         Assert.True(ready is not null, "no READY=1 within 30 s:\n" + api.Output);
         Assert.Contains("READY=1", ready.Split('\n'));
@@ -65,7 +68,8 @@ public sealed class SystemdNotifyTests
         environment["NOTIFY_SOCKET"] = socketPath;
         environment["WATCHDOG_USEC"] = WatchdogUsec.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        // Started by the test host, not by a process named systemd: a NOTIFY_SOCKET inherited from elsewhere is not ours.
+        // Started by the test host, not by a process named systemd and without systemd's $INVOCATION_ID: a NOTIFY_SOCKET
+        // inherited from elsewhere is not ours.
         await using var api = BinaryProcess.Start(BinaryProcess.PublishedApi, environment);
         await WaitForHealthAsync(port, api);
 
