@@ -6,13 +6,17 @@
 #   trx_counts FILE         print "PASSED FAILED" from a TRX file's <Counters .../> element;
 #                           failed = failed + error + timeout + aborted; returns 1 without Counters
 #   tap_counts FILE         print "PASSED FAILED SKIPPED" from TAP output ("ok", "not ok", "# skip")
+#   build_warnings FILE     print the distinct compiler/linker/MSBuild warning lines of a dotnet build or publish
+#                           log ("warning CS1234", "Trim analysis warning IL2026", "warning NETSDK1179", ...);
+#                           true when there is at least one (the publish step fails on the first warning)
 #   is_shell_script FILE    true for *.sh / *.bash, or a file whose first line is a sh/bash shebang;
 #                           *.bats files are excluded
 #   list_shell_scripts DIR  print the shell scripts under DIR (relative, sorted), skipping .git,
 #                           .state, artifacts, node_modules, bin and obj; extensionless files and
 #                           anything under lib/ proxmox/ provisioning/ backup/ are shebang-checked
 #
-# Return codes: 0 ok / true; 1 unreadable input or no <Counters> (trx_counts), false (is_shell_script).
+# Return codes: 0 ok / true; 1 unreadable input or no <Counters> (trx_counts), false (is_shell_script,
+# build_warnings).
 
 if [[ -n "${_APPLIANCE_TESTRUN_SH:-}" ]]; then
   return 0
@@ -58,6 +62,15 @@ tap_counts() {
     fi
   done <"$file"
   printf '%d %d %d\n' "$passed" "$failed" "$skipped"
+}
+
+build_warnings() {
+  local file=${1:?build_warnings FILE} found
+  [[ -r "$file" ]] || return 1
+  # MSBuild prints each warning again in its summary: -u keeps one of each.
+  found=$(grep -E '(^|[[:space:]:])warning [A-Z]{2,}[0-9]+' -- "$file" | sed 's/^[[:space:]]*//' | LC_ALL=C sort -u) || true
+  [[ -n "$found" ]] || return 1
+  printf '%s\n' "$found"
 }
 
 is_shell_script() {

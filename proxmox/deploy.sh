@@ -2,7 +2,8 @@
 # Usage: proxmox/deploy.sh [--dry-run] [--keep N] [--tries N] [--interval SECONDS] [--smoke SCRIPT] RELEASE_DIR
 #
 # Deploys a release (RELEASE_DIR/api/appliance-api and RELEASE_DIR/worker/appliance-worker, as
-# `dotnet publish` leaves them) into the appliance's containers (seed 002 §8.2):
+# `dotnet publish` leaves them; only these two files are installed, so the debug symbols that publish
+# puts in RELEASE_DIR/symbols/ stay on this machine) into the appliance's containers (seed 002 §8.2):
 #   1. pre-checks: binaries present and executable; API (every appliance-api-* container, so
 #      scaled-out ones too), worker, PostgreSQL primary and HAProxy containers exist and run
 #   2. if every container already runs these exact binaries (sha256): nothing to do

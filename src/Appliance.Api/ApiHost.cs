@@ -105,7 +105,7 @@ public static class ApiHost
         builder.Services.AddSingleton<CommentStore>();
         builder.Services.AddSingleton<TimeEntryStore>();
         builder.Services.AddSingleton<SlaPolicyStore>();
-        builder.Services.AddSystemdNotify();
+        builder.Services.AddApplianceSystemd();
 
         configure?.Invoke(builder);
         var app = builder.Build();

@@ -33,8 +33,8 @@ MIRROR=${APPLIANCE_LXC_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
 # Every role's packages (provisioning/*.sh `packages` finds them installed and skips apt-get) and
 # what the scripts call inside a container: systemd as init, curl for the deploy's health checks,
-# runuser/useradd (util-linux/passwd, in minbase), iproute2 for debugging. The .NET binaries are
-# self-contained with invariant globalization: they need only libc, libstdc++ and libssl.
+# runuser/useradd (util-linux/passwd, in minbase), iproute2 for debugging. The .NET binaries (the API Native
+# AOT, the worker self-contained single-file) use invariant globalization: they need only libc, libstdc++ and libssl.
 PACKAGES=(systemd systemd-sysv dbus iproute2 iputils-ping procps ca-certificates curl openssl libssl3
   libstdc++6 tzdata postgresql-15 postgresql-client-15 redis-server haproxy)
 ROLE_SERVICES=(postgresql.service redis-server.service haproxy.service)

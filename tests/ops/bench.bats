@@ -94,3 +94,20 @@ teardown() {
   run -64 --separate-stderr "$REPO_ROOT/tests/bench/redis-client.sh" --duration 0
   [[ "$stderr" == *"whole number of seconds"* ]]
 }
+
+@test "api-health.sh: --help, and bad arguments are exit 64 before anything is published" {
+  run -0 "$REPO_ROOT/tests/bench/api-health.sh" --help
+  [[ "$output" == *"Usage: tests/bench/api-health.sh"* ]]
+  [[ "$output" == *"<= 100 ms"* ]]
+  run -64 --separate-stderr "$REPO_ROOT/tests/bench/api-health.sh" --colour red
+  [[ "$stderr" == *"unknown argument '--colour'"* ]]
+  for bad in "--runs 0" "--runs many" "--requests -1" "--duration 1.5"; do
+    eval "set -- $bad"
+    run -64 --separate-stderr "$REPO_ROOT/tests/bench/api-health.sh" "$@"
+    [[ "$stderr" == *"whole number"* ]]
+  done
+  run -64 --separate-stderr "$REPO_ROOT/tests/bench/api-health.sh" --before
+  [[ "$stderr" == *"--before needs a value"* ]]
+  run -64 --separate-stderr "$REPO_ROOT/tests/bench/api-health.sh" --after "$cache/missing"
+  [[ "$stderr" == *"not an executable binary"* ]]
+}

@@ -64,3 +64,26 @@ XML
   run -1 lib_call is_shell_script "$BATS_TEST_TMPDIR/c"
   run -1 lib_call is_shell_script "$BATS_TEST_TMPDIR/missing"
 }
+
+@test "build_warnings finds compiler, ILC and MSBuild warnings once each, and nothing in a clean log" {
+  cat >"$BATS_TEST_TMPDIR/warn.log" <<'LOG'
+  Determining projects to restore...
+/src/A/Program.cs(3,9): warning CS0168: The variable 'x' is declared but never used [/src/A/A.csproj]
+  Generating native code
+ILC : Trim analysis warning IL2057: Program.<Main>$(String[]): Unrecognized value passed to the parameter 'typeName' [/src/A/A.csproj]
+/usr/share/dotnet/sdk/Microsoft.Common.targets(2433,5): warning MSB3277: Found conflicts [/src/A/A.csproj]
+Build succeeded.
+/src/A/Program.cs(3,9): warning CS0168: The variable 'x' is declared but never used [/src/A/A.csproj]
+    3 Warning(s)
+    0 Error(s)
+LOG
+  run -0 lib_call build_warnings "$BATS_TEST_TMPDIR/warn.log"
+  [ "${#lines[@]}" -eq 3 ]
+  [[ "$output" == *"warning CS0168"* ]]
+  [[ "$output" == *"Trim analysis warning IL2057"* ]]
+  [[ "$output" == *"warning MSB3277"* ]]
+  printf '  Appliance.Api -> /x/\n    0 Warning(s)\n    0 Error(s)\nwarnings are fine in prose\n' >"$BATS_TEST_TMPDIR/clean.log"
+  run -1 lib_call build_warnings "$BATS_TEST_TMPDIR/clean.log"
+  [ -z "$output" ]
+  run -1 lib_call build_warnings "$BATS_TEST_TMPDIR/missing.log"
+}

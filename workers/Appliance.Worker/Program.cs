@@ -49,7 +49,7 @@ builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.
 builder.Services.AddQuartz(quartz => quartz.UseApplianceCluster(dataSource).AddClusterJobs());
 builder.Services.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = true);
 builder.Services.AddHostedService<WorkerHeartbeatJob>();
-builder.Services.AddSystemdNotify();
+builder.Services.AddApplianceSystemd();
 
 using var host = builder.Build();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Appliance.Worker");

@@ -8,7 +8,9 @@ namespace Appliance.IntegrationTests.Hosting;
 
 /// <summary>
 /// The release binaries speak sd_notify the way a <c>Type=notify</c> unit with <c>WatchdogSec=</c> needs: the test plays
-/// systemd (a Unix datagram socket in <c>$NOTIFY_SOCKET</c>, <c>$WATCHDOG_USEC</c>) and sends SIGTERM.
+/// systemd (a Unix datagram socket in <c>$NOTIFY_SOCKET</c>, <c>$WATCHDOG_USEC</c>, and either systemd's <c>$INVOCATION_ID</c>
+/// or a parent process named <c>systemd</c>, which is how Microsoft.Extensions.Hosting.Systemd recognises a service) and
+/// sends SIGTERM.
 /// </summary>
 public sealed class SystemdNotifyTests
 {
@@ -31,6 +33,8 @@ public sealed class SystemdNotifyTests
         var environment = BinaryProcess.Environment(database.ConnectionString, port);
         environment["NOTIFY_SOCKET"] = socketPath;
         environment["WATCHDOG_USEC"] = WatchdogUsec.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // As under the unit, whose ProtectProc=invisible hides PID 1: the parent cannot be seen, systemd's $INVOCATION_ID can.
+        environment["INVOCATION_ID"] = Guid.NewGuid().ToString("N");
 
         await using var api = BinaryProcess.Start(BinaryProcess.PublishedApi, environment);
         var ready = await systemd.ReceiveAsync(TimeSpan.FromSeconds(30));
@@ -48,6 +52,32 @@ public sealed class SystemdNotifyTests
         await api.TerminateAsync();
         Assert.Equal(0, api.ExitCode);
         Assert.Contains(await systemd.DrainAsync(), message => message.Split('\n').Contains("STOPPING=1"));
+
+        // Under systemd the console lines are in the journal's format: the syslog priority first, no timestamp.
+        Assert.Contains("\n<6>Microsoft.Hosting.Lifetime", "\n" + api.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Outside_systemd_the_api_stays_silent_even_with_a_notify_socket()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var port = BinaryProcess.FreePort();
+        var socketPath = Path.Combine(Directory.CreateTempSubdirectory("sdnotify-").FullName, "notify.sock");
+        using var systemd = new FakeSystemd(new UnixDomainSocketEndPoint(socketPath));
+        var environment = BinaryProcess.Environment(database.ConnectionString, port);
+        environment["NOTIFY_SOCKET"] = socketPath;
+        environment["WATCHDOG_USEC"] = WatchdogUsec.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // Started by the test host, not by a process named systemd and without systemd's $INVOCATION_ID: a NOTIFY_SOCKET
+        // inherited from elsewhere is not ours.
+        await using var api = BinaryProcess.Start(BinaryProcess.PublishedApi, environment);
+        await WaitForHealthAsync(port, api);
+
+        await Task.Delay(TimeSpan.FromMicroseconds(WatchdogUsec));
+        await api.TerminateAsync();
+        Assert.Equal(0, api.ExitCode);
+        Assert.Empty(await systemd.DrainAsync());
+        Assert.DoesNotContain("<6>", api.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -60,7 +90,7 @@ public sealed class SystemdNotifyTests
         environment["NOTIFY_SOCKET"] = "@" + name;
         environment["WATCHDOG_USEC"] = WatchdogUsec.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-        await using (var worker = BinaryProcess.Start(WorkerBinary, environment))
+        await using (var worker = systemd.Start(WorkerBinary, environment))
         {
             var ready = await systemd.ReceiveAsync(TimeSpan.FromSeconds(30));
             Assert.True(ready is not null, "no READY=1 within 30 s:\n" + worker.Output);
@@ -73,7 +103,7 @@ public sealed class SystemdNotifyTests
 
         // WATCHDOG_PID naming another process: the watchdog is not ours, so READY/STOPPING only.
         environment["WATCHDOG_PID"] = "1";
-        await using (var worker = BinaryProcess.Start(WorkerBinary, environment))
+        await using (var worker = systemd.Start(WorkerBinary, environment))
         {
             var ready = await systemd.ReceiveAsync(TimeSpan.FromSeconds(30));
             Assert.True(ready is not null, "no READY=1 within 30 s:\n" + worker.Output);
@@ -83,6 +113,31 @@ public sealed class SystemdNotifyTests
             Assert.DoesNotContain(rest, message => message.Contains("WATCHDOG=1", StringComparison.Ordinal));
             Assert.Contains(rest, message => message.Split('\n').Contains("STOPPING=1"));
         }
+    }
+
+    private static async Task WaitForHealthAsync(int port, BinaryProcess process)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health"));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail("no /health within 30 s:\n" + process.Output);
     }
 
     /// <summary>At least three pings, none further apart than the watchdog timeout itself.</summary>
@@ -104,12 +159,39 @@ public sealed class SystemdNotifyTests
         }
     }
 
-    /// <summary>Plays systemd's side of the notify socket: a bound Unix datagram socket (a fake of PID 1, not of our code).</summary>
+    /// <summary>Plays systemd's side (a fake of PID 1, not of our code): the bound notify socket, and the parent process. The
+    /// package treats a process as a service when its parent's name (<c>/proc/PPID/comm</c>) is <c>systemd</c>, so the binary
+    /// is started by a small script called <c>systemd</c> that passes SIGTERM on and exits with the binary's exit code.</summary>
     private sealed class FakeSystemd : IDisposable
     {
-        private readonly Socket _socket = new(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        private const string Launcher = """
+            #!/bin/bash
+            "$@" &
+            child=$!
+            trap 'kill -TERM "$child"' TERM
+            wait "$child"
+            rc=$?
+            while kill -0 "$child" 2>/dev/null; do
+              wait "$child"
+              rc=$?
+            done
+            exit "$rc"
+            """;
 
-        public FakeSystemd(UnixDomainSocketEndPoint endpoint) => _socket.Bind(endpoint);
+        private readonly Socket _socket = new(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        private readonly string _launcher;
+
+        public FakeSystemd(UnixDomainSocketEndPoint endpoint)
+        {
+            _socket.Bind(endpoint);
+            _launcher = Path.Combine(Directory.CreateTempSubdirectory("fake-pid1-").FullName, "systemd");
+            File.WriteAllText(_launcher, Launcher + "\n");
+            File.SetUnixFileMode(_launcher, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        }
+
+        /// <summary>Starts <paramref name="binary"/> as this fake systemd's child.</summary>
+        public BinaryProcess Start(string binary, IReadOnlyDictionary<string, string> environment) =>
+            BinaryProcess.Start(_launcher, environment, binary);
 
         public async Task<string?> ReceiveAsync(TimeSpan timeout)
         {

@@ -4,7 +4,7 @@ using Appliance.Platform;
 
 namespace Appliance.IntegrationTests.Release;
 
-/// <summary>The self-contained, trimmed, ReadyToRun, single-file API binary as it ships.</summary>
+/// <summary>The Native AOT API binary as it ships.</summary>
 public sealed class PublishedApiTests
 {
     [Fact]
