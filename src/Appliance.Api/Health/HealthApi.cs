@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
 using Appliance.Api.Http;
-using Appliance.Api.Identity;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
 using Appliance.Platform.Redis;

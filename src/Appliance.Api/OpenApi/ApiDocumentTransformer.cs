@@ -97,7 +97,7 @@ internal sealed partial class ApiDocumentTransformer : IOpenApiDocumentTransform
         {
             Type = SecuritySchemeType.ApiKey,
             In = ParameterLocation.Header,
-            Name = AuthenticationMiddleware.ApiKeyHeader,
+            Name = ApplianceAuthentication.ApiKeyHeader,
             Description = "An API key (psa_…) for integrations; it cannot call endpoints that need a signed-in user",
         };
     }

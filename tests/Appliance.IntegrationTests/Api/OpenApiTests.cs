@@ -51,7 +51,7 @@ public sealed class OpenApiTests : IAsyncLifetime
         Assert.Equal("http", schemes.GetProperty("bearer").GetProperty("type").GetString());
         Assert.Equal("bearer", schemes.GetProperty("bearer").GetProperty("scheme").GetString());
         Assert.Equal("apiKey", schemes.GetProperty("apiKey").GetProperty("type").GetString());
-        Assert.Equal(AuthenticationMiddleware.ApiKeyHeader, schemes.GetProperty("apiKey").GetProperty("name").GetString());
+        Assert.Equal(ApplianceAuthentication.ApiKeyHeader, schemes.GetProperty("apiKey").GetProperty("name").GetString());
 
         var endpoints = MappedEndpoints(_api);
         Assert.True(endpoints.Count >= 60, $"only {endpoints.Count} endpoints mapped");
