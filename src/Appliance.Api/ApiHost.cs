@@ -14,10 +14,12 @@ using Appliance.Domain.Tickets;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
 using Appliance.Platform.Hosting;
+using Appliance.Platform.Logging;
 using Appliance.Platform.Redis;
 using Appliance.Platform.Security;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.HttpOverrides;
+using Serilog;
 
 namespace Appliance.Api;
 
@@ -52,17 +54,7 @@ public static class ApiHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(LoadRateLimits(builder.Configuration));
 
-        builder.Logging.ClearProviders();
-        // Our RequestIdMiddleware scope replaces the hosting scope (whose id is Kestrel's connection id) and trace ids.
-        builder.Logging.Configure(options => options.ActivityTrackingOptions = ActivityTrackingOptions.None);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.Logging.AddSimpleConsole(options =>
-        {
-            options.SingleLine = true;
-            options.IncludeScopes = true;
-            options.UseUtcTimestamp = true;
-            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
+        builder.AddApplianceLogging("appliance-api");
 
         builder.WebHost.UseUrls(settings.Http.Url.GetLeftPart(UriPartial.Authority));
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -147,9 +139,9 @@ public static class ApiHost
 
     private static void UsePipeline(WebApplication app, ApplianceSettings settings)
     {
-        var requestIdLogger = app.Services.GetRequiredService<ILogger<RequestIdMiddleware>>();
         var errorLogger = app.Services.GetRequiredService<ILogger<ErrorHandlingMiddleware>>();
-        app.Use(next => new RequestIdMiddleware(next, requestIdLogger, settings.Http.InstanceName).InvokeAsync);
+        app.Use(next => new RequestIdMiddleware(next, settings.Http.InstanceName).InvokeAsync);
+        app.UseSerilogRequestLogging(RequestLogging.Configure(app.Services));
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;

@@ -3,6 +3,7 @@ using Appliance.Platform;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
 using Appliance.Platform.Hosting;
+using Appliance.Platform.Logging;
 using Appliance.Worker;
 using Appliance.Worker.Jobs;
 using Quartz;
@@ -30,14 +31,7 @@ catch (ConfigurationException ex)
     return ExitCodes.Configuration;
 }
 
-builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
-builder.Logging.AddSimpleConsole(console =>
-{
-    console.SingleLine = true;
-    console.IncludeScopes = true;
-    console.UseUtcTimestamp = true;
-    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-});
+builder.AddApplianceLogging("appliance-worker");
 
 await using var dataSource = ApplianceDataSource.Create(settings.Database.ConnectionString, "appliance-worker");
 builder.Services.AddSingleton(dataSource);
