@@ -15,6 +15,7 @@ using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
 using Appliance.Platform.Hosting;
 using Appliance.Platform.Logging;
+using Appliance.Platform.Metrics;
 using Appliance.Platform.Redis;
 using Appliance.Platform.Security;
 using Microsoft.AspNetCore.Http.Json;
@@ -100,6 +101,8 @@ public static class ApiHost
         builder.Services.AddSingleton<TimeEntryStore>();
         builder.Services.AddSingleton<SlaPolicyStore>();
         builder.Services.AddSystemdNotify();
+        ApplianceMetrics.Configure();
+        builder.Services.AddSingleton<ActiveTicketsGauge>();
 
         configure?.Invoke(builder);
         var app = builder.Build();
@@ -141,6 +144,7 @@ public static class ApiHost
     {
         var errorLogger = app.Services.GetRequiredService<ILogger<ErrorHandlingMiddleware>>();
         app.Use(next => new RequestIdMiddleware(next, settings.Http.InstanceName).InvokeAsync);
+        app.Use(next => new HttpMetricsMiddleware(next).InvokeAsync);
         app.UseSerilogRequestLogging(RequestLogging.Configure(app.Services));
         app.UseStatusCodePages(async context =>
         {
@@ -178,6 +182,7 @@ public static class ApiHost
     private static void MapModules(WebApplication app)
     {
         app.MapHealthApi();
+        app.MapApplianceMetrics();
         app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymousAccess();
         app.MapAuthApi();
         app.MapMfaApi();

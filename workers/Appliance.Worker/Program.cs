@@ -4,6 +4,7 @@ using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
 using Appliance.Platform.Hosting;
 using Appliance.Platform.Logging;
+using Appliance.Platform.Metrics;
 using Appliance.Worker;
 using Appliance.Worker.Jobs;
 using Quartz;
@@ -36,10 +37,16 @@ builder.AddApplianceLogging("appliance-worker");
 await using var dataSource = ApplianceDataSource.Create(settings.Database.ConnectionString, "appliance-worker");
 builder.Services.AddSingleton(dataSource);
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(60));
-builder.Services.AddQuartz(quartz => quartz.UseApplianceCluster(dataSource).AddClusterJobs());
+builder.Services.AddQuartz(quartz =>
+{
+    quartz.UseApplianceCluster(dataSource).AddClusterJobs();
+    quartz.AddJobListener<JobMetricsListener>();
+});
 builder.Services.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = true);
 builder.Services.AddHostedService<WorkerHeartbeatJob>();
 builder.Services.AddSystemdNotify();
+ApplianceMetrics.Configure();
+builder.Services.AddHostedService<MetricServerService>();
 
 using var host = builder.Build();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Appliance.Worker");

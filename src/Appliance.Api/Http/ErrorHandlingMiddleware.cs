@@ -12,6 +12,7 @@ namespace Appliance.Api.Http;
 /// </summary>
 public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger, long maxRequestBodyBytes)
 {
+
     public async Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -28,6 +29,11 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         catch (Exception ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
         {
             var (status, code, message, details) = Classify(ex, maxRequestBodyBytes);
+            if (ex is RedisUnavailableException)
+            {
+                RedisFailClosed.Count();
+            }
+
             if (status >= 500)
             {
                 logger.LogError(ex, "{Method} {Path} failed: {Code}", context.Request.Method, context.Request.Path, code);

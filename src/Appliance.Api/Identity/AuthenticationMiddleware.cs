@@ -127,6 +127,7 @@ public sealed class AuthenticationMiddleware(
         }
         catch (RedisUnavailableException ex)
         {
+            RedisFailClosed.Count();
             logger.LogWarning("token revocation check failed closed: {Error}", ex.Message);
             await ApiErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.ServiceUnavailable, "Sign-in state cannot be checked right now; try again shortly");
             return null;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,7 +5,6 @@ using Serilog;
 using Serilog.Events;
 using Serilog.Formatting;
 using Serilog.Formatting.Compact;
-using Serilog.Formatting.Display;
 
 namespace Appliance.Platform.Logging;
 
@@ -22,12 +20,6 @@ namespace Appliance.Platform.Logging;
 /// </remarks>
 public static class ApplianceLogging
 {
-    /// <summary>
-    /// Text line: UTC time, level, category, the message and the event's remaining properties (request id, route,
-    /// status, user or key id...). Exceptions follow on the same line (see <see cref="SingleLineFormatter"/>).
-    /// </summary>
-    public const string TextTemplate = "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {SourceContext}: {Message:lj} {Properties:j}{NewLine}{Exception}";
-
     public static void AddApplianceLogging(this IHostApplicationBuilder builder, string application)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -50,7 +42,7 @@ public static class ApplianceLogging
 
             ITextFormatter formatter = json
                 ? new CompactJsonFormatter()
-                : new SingleLineFormatter(new MessageTemplateTextFormatter(TextTemplate, CultureInfo.InvariantCulture));
+                : new SingleLineFormatter();
             logger.WriteTo.Console(formatter);
         }, preserveStaticLogger: true);
     }
