@@ -11,10 +11,10 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
-using Npgsql;
 
 namespace Appliance.IntegrationTests.Infrastructure;
 
