@@ -15,10 +15,13 @@ using Appliance.Domain.Tickets;
 using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
 using Appliance.Platform.Hosting;
+using Appliance.Platform.Logging;
+using Appliance.Platform.Metrics;
 using Appliance.Platform.Redis;
 using Appliance.Platform.Security;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.HttpOverrides;
+using Serilog;
 
 namespace Appliance.Api;
 
@@ -53,17 +56,7 @@ public static class ApiHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(LoadRateLimits(builder.Configuration));
 
-        builder.Logging.ClearProviders();
-        // Our RequestIdMiddleware scope replaces the hosting scope (whose id is Kestrel's connection id) and trace ids.
-        builder.Logging.Configure(options => options.ActivityTrackingOptions = ActivityTrackingOptions.None);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.Logging.AddSimpleConsole(options =>
-        {
-            options.SingleLine = true;
-            options.IncludeScopes = true;
-            options.UseUtcTimestamp = true;
-            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-        });
+        builder.AddApplianceLogging("appliance-api");
 
         builder.WebHost.UseUrls(settings.Http.Url.GetLeftPart(UriPartial.Authority));
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -106,6 +99,8 @@ public static class ApiHost
         builder.Services.AddSingleton<TimeEntryStore>();
         builder.Services.AddSingleton<SlaPolicyStore>();
         builder.Services.AddApplianceSystemd();
+        ApplianceMetrics.Configure();
+        builder.Services.AddSingleton<ActiveTicketsGauge>();
 
         configure?.Invoke(builder);
         var app = builder.Build();
@@ -147,9 +142,10 @@ public static class ApiHost
 
     private static void UsePipeline(WebApplication app, ApplianceSettings settings)
     {
-        var requestIdLogger = app.Services.GetRequiredService<ILogger<RequestIdMiddleware>>();
         var errorLogger = app.Services.GetRequiredService<ILogger<ErrorHandlingMiddleware>>();
-        app.Use(next => new RequestIdMiddleware(next, requestIdLogger, settings.Http.InstanceName).InvokeAsync);
+        app.Use(next => new RequestIdMiddleware(next, settings.Http.InstanceName).InvokeAsync);
+        app.Use(next => new HttpMetricsMiddleware(next).InvokeAsync);
+        app.UseSerilogRequestLogging(RequestLogging.Configure(app.Services));
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;
@@ -183,6 +179,7 @@ public static class ApiHost
     private static void MapModules(WebApplication app)
     {
         app.MapHealthApi();
+        app.MapApplianceMetrics();
         app.MapOpenApi("/api/{documentName}/openapi.json").AllowAnonymous();
         app.MapAuthApi();
         app.MapMfaApi();

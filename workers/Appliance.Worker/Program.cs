@@ -4,6 +4,8 @@ using Appliance.Platform.Configuration;
 using Appliance.Platform.Database;
 using Appliance.Platform.Hosting;
 using Appliance.Platform.Redis;
+using Appliance.Platform.Logging;
+using Appliance.Platform.Metrics;
 using Appliance.Worker;
 using Appliance.Worker.Jobs;
 using Quartz;
@@ -31,14 +33,7 @@ catch (ConfigurationException ex)
     return ExitCodes.Configuration;
 }
 
-builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
-builder.Logging.AddSimpleConsole(console =>
-{
-    console.SingleLine = true;
-    console.IncludeScopes = true;
-    console.UseUtcTimestamp = true;
-    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-});
+builder.AddApplianceLogging("appliance-worker");
 
 await using var dataSource = ApplianceDataSource.Create(settings.Database.ConnectionString, "appliance-worker");
 builder.Services.AddSingleton(dataSource);
@@ -46,10 +41,16 @@ builder.Services.AddSingleton(dataSource);
 // whose jobs never ask for it opens no connection.
 builder.Services.AddSingleton<IRedisClient>(_ => new MultiplexedRedisClient(settings.Redis, "appliance-worker"));
 builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(60));
-builder.Services.AddQuartz(quartz => quartz.UseApplianceCluster(dataSource).AddClusterJobs());
+builder.Services.AddQuartz(quartz =>
+{
+    quartz.UseApplianceCluster(dataSource).AddClusterJobs();
+    quartz.AddJobListener<JobMetricsListener>();
+});
 builder.Services.AddQuartzHostedService(hosted => hosted.WaitForJobsToComplete = true);
 builder.Services.AddHostedService<WorkerHeartbeatJob>();
 builder.Services.AddApplianceSystemd();
+ApplianceMetrics.Configure();
+builder.Services.AddHostedService<MetricServerService>();
 
 using var host = builder.Build();
 var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Appliance.Worker");

@@ -12,6 +12,7 @@ namespace Appliance.Api.Http;
 /// </summary>
 public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger, long maxRequestBodyBytes)
 {
+
     public async Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -39,6 +40,11 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
                 // A statement failed in PostgreSQL and nothing handled it: its connection may be out of step with Npgsql's
                 // prepared statements (docs: FailedStatements), so the pool discards its connections rather than lend it out.
                 dataSource.Clear();
+            }
+
+            if (ex is RedisUnavailableException)
+            {
+                RedisFailClosed.Count();
             }
 
             if (status >= 500)

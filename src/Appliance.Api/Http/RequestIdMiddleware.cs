@@ -1,11 +1,14 @@
+using Serilog.Context;
+
 namespace Appliance.Api.Http;
 
 /// <summary>
 /// Gives every request an id: the caller's (or HAProxy's) <c>X-Request-Id</c> when it is sane, else a new one.
-/// It is echoed in the response, carried in every log line through a logging scope, and put in every error envelope.
+/// It is echoed in the response, carried in every log line (with the route, caller and status: <see cref="RequestLogEnricher"/>),
+/// and put in every error envelope.
 /// With <c>Http:InstanceName</c> set, every response also names the instance that served it (<c>X-Served-By</c>).
 /// </summary>
-public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdMiddleware> logger, string? instanceName = null)
+public sealed class RequestIdMiddleware(RequestDelegate next, string? instanceName = null)
 {
     public const string HeaderName = "X-Request-Id";
 
@@ -22,7 +25,7 @@ public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdM
         {
             context.Response.Headers[ServedByHeaderName] = instanceName;
         }
-        using (logger.BeginScope(new RequestScope(requestId)))
+        using (LogContext.Push(new RequestLogEnricher(context, requestId)))
         {
             await next(context);
         }
@@ -47,23 +50,5 @@ public sealed class RequestIdMiddleware(RequestDelegate next, ILogger<RequestIdM
         }
 
         return true;
-    }
-
-    /// <summary>Renders as <c>RequestId:req_…</c> in console scopes and enumerates as a key/value pair for structured sinks.</summary>
-    private sealed class RequestScope(string requestId) : IReadOnlyList<KeyValuePair<string, object>>
-    {
-        public int Count => 1;
-
-        public KeyValuePair<string, object> this[int index] =>
-            index == 0 ? new KeyValuePair<string, object>("RequestId", requestId) : throw new ArgumentOutOfRangeException(nameof(index));
-
-        public IEnumerator<KeyValuePair<string, object>> GetEnumerator()
-        {
-            yield return this[0];
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-
-        public override string ToString() => "RequestId:" + requestId;
     }
 }

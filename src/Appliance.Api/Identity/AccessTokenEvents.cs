@@ -49,6 +49,7 @@ public sealed class AccessTokenEvents(RedisRateLimiter limiter, RateLimitSetting
         }
         catch (RedisUnavailableException ex)
         {
+            RedisFailClosed.Count();
             logger.LogWarning("token revocation check failed closed: {Error}", ex.Message);
             context.Fail(new AuthenticationUnavailableException(ex.Message));
             return;

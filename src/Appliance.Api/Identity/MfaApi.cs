@@ -3,7 +3,6 @@ using Appliance.Api.Http;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Identity;
 using Appliance.Platform.Security;
-using Appliance.Platform.Security.Qr;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Appliance.Api.Identity;
@@ -90,8 +89,8 @@ public static class MfaApi
         }
 
         var uri = OtpAuthUri.Build(Issuer(await store.OrganizationNameAsync(cancellationToken)), state.Email, secret);
-        var qr = QrCode.Encode(uri);
-        var response = new MfaEnrolmentResponse(Base32.Encode(secret), uri, qr.ToSvg(), qr.ToPngDataUri());
+        var qr = QrImage.Encode(uri);
+        var response = new MfaEnrolmentResponse(Totp.EncodeSecret(secret), uri, qr.ToSvg(), qr.ToPngDataUri());
         CryptographicOperations.ZeroMemory(secret);
         return TypedResults.Ok(response);
     }

@@ -42,6 +42,6 @@ public static class OtpAuthUri
         };
         var encodedIssuer = Uri.EscapeDataString(issuer);
         return string.Create(CultureInfo.InvariantCulture,
-            $"otpauth://totp/{encodedIssuer}:{Uri.EscapeDataString(accountName)}?secret={Base32.Encode(secret)}&issuer={encodedIssuer}&algorithm={algorithmName}&digits={digits}&period={Totp.StepSeconds}");
+            $"otpauth://totp/{encodedIssuer}:{Uri.EscapeDataString(accountName)}?secret={Totp.EncodeSecret(secret)}&issuer={encodedIssuer}&algorithm={algorithmName}&digits={digits}&period={Totp.StepSeconds}");
     }
 }

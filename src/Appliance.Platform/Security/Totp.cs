@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
+using OtpNet;
 
 namespace Appliance.Platform.Security;
 
@@ -12,9 +12,9 @@ public enum OtpAlgorithm
 }
 
 /// <summary>
-/// Time-based one-time passwords (RFC 6238) over HOTP (RFC 4226): 30-second steps counted from the
-/// Unix epoch, 6 digits and HMAC-SHA-1 by default (what authenticator apps assume), 7 or 8 digits and
-/// SHA-256/SHA-512 on request. Pure computation: no clock, no storage.
+/// Time-based one-time passwords (RFC 6238) over HOTP (RFC 4226), computed by Otp.NET: 30-second steps counted from
+/// the Unix epoch, 6 digits and HMAC-SHA-1 by default (what authenticator apps assume), 7 or 8 digits and
+/// SHA-256/SHA-512 on request. This class only fixes the appliance's parameters and the replay rule; no clock, no storage.
 /// </summary>
 public static class Totp
 {
@@ -24,6 +24,12 @@ public static class Totp
 
     /// <summary>A new random secret of 20 bytes (160 bits, the RFC 4226 recommendation for SHA-1).</summary>
     public static byte[] GenerateSecret() => RandomNumberGenerator.GetBytes(SecretBytes);
+
+    /// <summary>The secret as authenticator apps take it: RFC 4648 base32, upper case (20 bytes need no padding).</summary>
+    public static string EncodeSecret(ReadOnlySpan<byte> secret) => Base32Encoding.ToString(secret.ToArray());
+
+    /// <summary>The bytes of a base32 secret (case-insensitive, trailing padding ignored); throws for other characters.</summary>
+    public static byte[] DecodeSecret(string text) => Base32Encoding.ToBytes(text);
 
     /// <summary>The RFC 6238 time step that <paramref name="timestamp"/> falls in.</summary>
     public static long TimeStep(DateTimeOffset timestamp)
@@ -37,31 +43,11 @@ public static class Totp
     public static string Compute(ReadOnlySpan<byte> secret, DateTimeOffset timestamp, int digits = DefaultDigits, OtpAlgorithm algorithm = OtpAlgorithm.Sha1) =>
         Hotp(secret, TimeStep(timestamp), digits, algorithm);
 
-    /// <summary>RFC 4226 HOTP: HMAC over the big-endian counter, dynamic truncation, modulo 10^digits.</summary>
+    /// <summary>RFC 4226 HOTP for <paramref name="counter"/> (for TOTP the counter is the time step).</summary>
     public static string Hotp(ReadOnlySpan<byte> secret, long counter, int digits = DefaultDigits, OtpAlgorithm algorithm = OtpAlgorithm.Sha1)
     {
         ValidateDigits(digits);
-        if (secret.IsEmpty)
-        {
-            throw new ArgumentException("The secret is empty.", nameof(secret));
-        }
-
-        Span<byte> message = stackalloc byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(message, counter);
-        Span<byte> mac = stackalloc byte[64];
-        var length = algorithm switch
-        {
-#pragma warning disable CA5350 // HMAC-SHA-1 is what RFC 6238 and authenticator apps use; HMAC does not rely on SHA-1's collision resistance
-            OtpAlgorithm.Sha1 => HMACSHA1.HashData(secret, message, mac),
-#pragma warning restore CA5350
-            OtpAlgorithm.Sha256 => HMACSHA256.HashData(secret, message, mac),
-            OtpAlgorithm.Sha512 => HMACSHA512.HashData(secret, message, mac),
-            _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown OTP algorithm."),
-        };
-        var offset = mac[length - 1] & 0x0F;
-        var binary = BinaryPrimitives.ReadInt32BigEndian(mac[offset..]) & 0x7FFFFFFF;
-        var modulus = digits switch { 6 => 1_000_000, 7 => 10_000_000, _ => 100_000_000 };
-        return (binary % modulus).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(digits, '0');
+        return new Hotp(SecretArray(secret), Mode(algorithm), digits).ComputeHOTP(counter);
     }
 
     /// <summary>
@@ -72,51 +58,47 @@ public static class Totp
     /// Replay contract: a code stays valid for up to <c>(2 * window + 1) * 30</c> seconds, so the caller
     /// must store the returned step per user and refuse a login whose matched step is the same as or
     /// earlier than the stored one. Passing that stored step as <paramref name="lastUsedStep"/> does
-    /// exactly this here: steps at or before it are never matched. Every candidate step is compared
-    /// in constant time and the loop does not stop early, so timing does not tell which step (if any)
-    /// matched. A code of the wrong length or with non-digits is simply false (null).
+    /// exactly this here: steps at or before it are not candidates at all. Otp.NET compares each candidate in
+    /// constant time. A code of the wrong length or with non-digits is simply false (null).
     /// </remarks>
     public static long? Verify(ReadOnlySpan<byte> secret, string? code, DateTimeOffset now, int window = 1,
         long? lastUsedStep = null, int digits = DefaultDigits, OtpAlgorithm algorithm = OtpAlgorithm.Sha1)
     {
         ValidateDigits(digits);
         ArgumentOutOfRangeException.ThrowIfNegative(window);
+        var key = SecretArray(secret);
         if (code is null || code.Length != digits || !code.All(char.IsAsciiDigit))
         {
             return null;
         }
 
-        Span<byte> given = stackalloc byte[digits];
-        Span<byte> expected = stackalloc byte[digits];
-        for (var i = 0; i < digits; i++)
-        {
-            given[i] = (byte)code[i];
-        }
-
+        // The candidate steps are [lowest, highest]; Otp.NET's window counts back from the step it is given, so
+        // verify at the highest candidate with a window reaching back to the lowest.
         var current = TimeStep(now);
-        long? matched = null;
-        for (var step = current - window; step <= current + window; step++)
+        var lowest = Math.Max(Math.Max(current - window, 0), lastUsedStep is { } last ? last + 1 : 0);
+        var highest = current + window;
+        if (lowest > highest)
         {
-            if (step < 0)
-            {
-                continue;
-            }
-
-            var candidate = Hotp(secret, step, digits, algorithm);
-            for (var i = 0; i < digits; i++)
-            {
-                expected[i] = (byte)candidate[i];
-            }
-
-            var equal = CryptographicOperations.FixedTimeEquals(given, expected);
-            if (equal && matched is null && (lastUsedStep is null || step > lastUsedStep.Value))
-            {
-                matched = step;
-            }
+            return null;
         }
 
-        return matched;
+        var totp = new OtpNet.Totp(key, StepSeconds, Mode(algorithm), digits);
+        var at = DateTime.UnixEpoch.AddSeconds(highest * (double)StepSeconds);
+        return totp.VerifyTotp(at, code, out var matched, new VerificationWindow(previous: (int)(highest - lowest), future: 0))
+            ? matched
+            : null;
     }
+
+    private static byte[] SecretArray(ReadOnlySpan<byte> secret) =>
+        secret.IsEmpty ? throw new ArgumentException("The secret is empty.", nameof(secret)) : secret.ToArray();
+
+    private static OtpHashMode Mode(OtpAlgorithm algorithm) => algorithm switch
+    {
+        OtpAlgorithm.Sha1 => OtpHashMode.Sha1,
+        OtpAlgorithm.Sha256 => OtpHashMode.Sha256,
+        OtpAlgorithm.Sha512 => OtpHashMode.Sha512,
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown OTP algorithm."),
+    };
 
     private static void ValidateDigits(int digits)
     {

@@ -54,5 +54,10 @@ public sealed class RateLimitTests
         Assert.False(anonymous.Headers.Contains("X-RateLimit-Limit"));
         Assert.Contains(api.Logs.Lines, line => line.Contains("rate limit skipped (fail open)", StringComparison.Ordinal));
         await ApiServer.AssertErrorAsync(await api.Client.GetAsync("/api/v1/customers"), 503, "SERVICE_UNAVAILABLE");
+
+        // Both decisions are counted at /metrics.
+        var metrics = await api.Anonymous.GetStringAsync("/metrics");
+        Assert.Matches(@"(?m)^appliance_rate_limit_fail_open_total [1-9]", metrics);
+        Assert.Matches(@"(?m)^appliance_redis_fail_closed_total [1-9]", metrics);
     }
 }

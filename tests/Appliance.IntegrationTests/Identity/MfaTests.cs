@@ -49,7 +49,7 @@ public sealed class MfaTests : IAsyncLifetime
         var response = await client.PostAsync("/api/v1/auth/mfa/enroll", null);
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         var body = await ApiServer.ReadJsonAsync(response);
-        return (body, Base32.Decode(body.GetProperty("secret").GetString()!));
+        return (body, Totp.DecodeSecret(body.GetProperty("secret").GetString()!));
     }
 
     private async Task<Enrolled> EnrolledUserAsync(string role = Roles.TechnicianL2)
@@ -121,7 +121,7 @@ public sealed class MfaTests : IAsyncLifetime
         var png = body.GetProperty("qr_png").GetString()!;
         Assert.StartsWith("data:image/png;base64,", png, StringComparison.Ordinal);
         Assert.Equal(uri, await QrDecodeTests.DecodeAsync(Convert.FromBase64String(png["data:image/png;base64,".Length..])));
-        Assert.Contains("<svg", body.GetProperty("qr_svg").GetString(), StringComparison.Ordinal);
+        Assert.Equal(uri, await QrDecodeTests.DecodeAsync(QrDecodeTests.RasteriseSvg(body.GetProperty("qr_svg").GetString()!), "pgm"));
 
         // At rest the pending secret is sealed: not the secret, and it opens only with the key and this user's context.
         var stored = (await ScalarAsync<byte[]>("SELECT mfa_pending_secret FROM users WHERE id = @id", user.Id))!;
@@ -480,7 +480,7 @@ public sealed class MfaPolicyTests
         await ApiServer.AssertErrorAsync(await stillConfined.GetAsync("/api/v1/customers"), 403, "MFA_ENROLLMENT_REQUIRED");
 
         var enrol = await ApiServer.ReadJsonAsync(await stillConfined.PostAsync("/api/v1/auth/mfa/enroll", null));
-        var secret = Base32.Decode(enrol.GetProperty("secret").GetString()!);
+        var secret = Totp.DecodeSecret(enrol.GetProperty("secret").GetString()!);
         var confirm = await stillConfined.PostAsJsonAsync("/api/v1/auth/mfa/confirm", new { code = Code(secret, TimeSpan.Zero) });
         Assert.Equal(200, (int)confirm.StatusCode);
         var session = (await ApiServer.ReadJsonAsync(confirm)).GetProperty("session");

@@ -12,6 +12,9 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
 
 namespace Appliance.IntegrationTests.Infrastructure;
 
@@ -108,7 +111,7 @@ public sealed class ApiServer : IAsyncDisposable
         var logs = new CapturingLoggerProvider();
         var app = ApiHost.Build([], values, builder =>
         {
-            builder.Logging.AddProvider(logs);
+            builder.Services.AddSingleton<ILogEventSink>(logs);
             if (time is not null)
             {
                 builder.Services.AddSingleton(time);
@@ -251,34 +254,49 @@ public sealed class ApiServer : IAsyncDisposable
     }
 }
 
-/// <summary>Keeps every log line with its scopes rendered the way the console shows them.</summary>
-public sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
+/// <summary>
+/// Keeps every log event the API's Serilog pipeline writes (registered as a sink in the service container, which
+/// <c>ApplianceLogging</c> reads): <see cref="Lines"/> as <c>Level Category =&gt; Name:value ... message exception</c>,
+/// and <see cref="Json"/> as the compact JSON a structured sink would store (every property, the template, the exception).
+/// </summary>
+public sealed class CapturingLoggerProvider : ILogEventSink
 {
-    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
-
     public ConcurrentQueue<string> Lines { get; } = new();
 
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+    public ConcurrentQueue<string> Json { get; } = new();
 
-    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
-
-    public void Dispose()
+    public void Emit(LogEvent logEvent)
     {
-    }
-
-    private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => owner._scopes.Push(state);
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        ArgumentNullException.ThrowIfNull(logEvent);
+        var line = new StringBuilder().Append(MelLevel(logEvent.Level)).Append(' ');
+        line.Append(logEvent.Properties.TryGetValue("SourceContext", out var category) && category is ScalarValue { Value: string name } ? name : "?");
+        foreach (var (key, value) in logEvent.Properties)
         {
-            var line = new StringBuilder().Append(logLevel).Append(' ').Append(category);
-            owner._scopes.ForEachScope((scope, builder) => builder.Append(" => ").Append(scope), line);
-            line.Append(' ').Append(formatter(state, exception));
-            owner.Lines.Enqueue(line.ToString());
+            if (key is not "SourceContext" and not "Application")
+            {
+                line.Append(" => ").Append(key).Append(':').Append(value is ScalarValue { Value: string text } ? text : value.ToString());
+            }
         }
+
+        line.Append(' ').Append(logEvent.RenderMessage(System.Globalization.CultureInfo.InvariantCulture));
+        if (logEvent.Exception is not null)
+        {
+            line.Append(' ').Append(logEvent.Exception);
+        }
+
+        Lines.Enqueue(line.ToString());
+        using var json = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        new CompactJsonFormatter().Format(logEvent, json);
+        Json.Enqueue(json.ToString());
     }
+
+    private static string MelLevel(LogEventLevel level) => level switch
+    {
+        LogEventLevel.Verbose => nameof(LogLevel.Trace),
+        LogEventLevel.Debug => nameof(LogLevel.Debug),
+        LogEventLevel.Information => nameof(LogLevel.Information),
+        LogEventLevel.Warning => nameof(LogLevel.Warning),
+        LogEventLevel.Error => nameof(LogLevel.Error),
+        _ => nameof(LogLevel.Critical),
+    };
 }

@@ -273,7 +273,7 @@ public sealed class PublishedIdentityCommandTests
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", (await ApiServer.ReadJsonAsync(login)).GetProperty("access_token").GetString());
         var enrol = await ApiServer.ReadJsonAsync(await http.PostAsync("/api/v1/auth/mfa/enroll", null));
         Assert.StartsWith("data:image/png;base64,", enrol.GetProperty("qr_png").GetString(), StringComparison.Ordinal);
-        var secret = Appliance.Platform.Security.Base32.Decode(enrol.GetProperty("secret").GetString()!);
+        var secret = Appliance.Platform.Security.Totp.DecodeSecret(enrol.GetProperty("secret").GetString()!);
         var confirm = await http.PostAsync("/api/v1/auth/mfa/confirm", ApiServer.Json($"{{\"code\":\"{Appliance.Platform.Security.Totp.Compute(secret, DateTimeOffset.UtcNow)}\"}}"));
         Assert.Equal(10, (await ApiServer.ReadJsonAsync(confirm)).GetProperty("recovery_codes").GetArrayLength());
 

@@ -112,6 +112,42 @@ public sealed partial class WorkerProcessTests
         Assert.Contains(lines, line => line.Contains("Shutdown complete", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Worker_serves_metrics_with_job_runs_and_the_database_pool()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var environment = BinaryProcess.Environment(database.ConnectionString, BinaryProcess.FreePort());
+        var port = BinaryProcess.FreePort();
+        environment["APPLIANCE_Metrics__Url"] = $"http://127.0.0.1:{port}";
+
+        await using var worker = BinaryProcess.Start(WorkerBinary, environment);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+        var text = string.Empty;
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            // The prune job runs once at start-up; its run is counted when it finishes.
+            while (!text.Contains("worker_job_runs_total{job=\"prune-worker-nodes\"}", StringComparison.Ordinal) && !worker.HasExited && !deadline.IsCancellationRequested)
+            {
+                await Task.Delay(200, CancellationToken.None);
+                try
+                {
+                    text = await http.GetStringAsync("/metrics");
+                }
+                catch (HttpRequestException)
+                {
+                    // not listening yet
+                }
+            }
+        }
+
+        Assert.True(text.Contains("worker_job_runs_total{job=\"prune-worker-nodes\"} 1", StringComparison.Ordinal) || text.Contains("worker_job_runs_total{job=\"prune-worker-nodes\"} 2", StringComparison.Ordinal), text + "\n" + worker.Output);
+        Assert.Contains("# TYPE worker_job_failures_total counter", text, StringComparison.Ordinal);
+        Assert.Contains("worker_job_duration_seconds_count{job=\"prune-worker-nodes\"}", text, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^database_connections_max [1-9]\d*", text);
+        await worker.TerminateAsync();
+        Assert.True(worker.ExitCode == ExitCodes.Ok, worker.Output);
+    }
+
     private static string LastLine(string output) => output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? string.Empty;
 
     private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
