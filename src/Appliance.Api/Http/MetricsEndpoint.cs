@@ -1,4 +1,3 @@
-using Appliance.Api.Identity;
 using Appliance.Platform.Metrics;
 using Prometheus;
 

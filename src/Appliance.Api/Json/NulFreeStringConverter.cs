@@ -28,6 +28,20 @@ public sealed class NulFreeStringConverter : JsonConverter<string>
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStringValue(value);
     }
+
+    // Dictionary keys go through the same converter (e.g. /ready's checks, MFA policy roles): without these two
+    // the serializer refuses every string-keyed dictionary.
+    public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var value = reader.GetString()!;
+        return value.Contains('\0', StringComparison.Ordinal) ? throw new NulCharacterException() : value;
+    }
+
+    public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WritePropertyName(value);
+    }
 }
 
 /// <summary>A body string held a NUL character; the serializer adds the field's path.</summary>

@@ -313,6 +313,13 @@ public sealed class ApiFuzzTests(ITestOutputHelper output) : IAsyncLifetime
                 return $"{status}: bad input was accepted {Shorten(body)}";
             }
 
+            // Kestrel refuses a NUL in the path before any middleware runs, with an empty 400 (docs/api/errors.md).
+            var nulInPath = fuzz.Url.Split('?')[0].Contains("%00", StringComparison.Ordinal);
+            if (status == 400 && nulInPath && body.Length == 0)
+            {
+                return null;
+            }
+
             if (status >= 400 && !IsEnvelope(body))
             {
                 return $"{status} without the error envelope: {Shorten(body)}";
