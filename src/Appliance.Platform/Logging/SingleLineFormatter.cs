@@ -36,7 +36,12 @@ public sealed class SingleLineFormatter : ITextFormatter
             });
         }
 
-        line.Append(logEvent.Timestamp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)).Append(' ');
+        else
+        {
+            // The journal stamps every line itself.
+            line.Append(logEvent.Timestamp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)).Append(' ');
+        }
+
         line.Append(logEvent.Level switch
         {
             LogEventLevel.Verbose => "trce",

@@ -32,6 +32,8 @@ public sealed class SystemdNotifyTests
         using var systemd = new FakeSystemd(new UnixDomainSocketEndPoint(socketPath));
         var environment = BinaryProcess.Environment(database.ConnectionString, port);
         environment["NOTIFY_SOCKET"] = socketPath;
+        // systemd names the journal stream when stdout goes to the journal (sd-daemon(3)).
+        environment["JOURNAL_STREAM"] = "8:4242";
         environment["WATCHDOG_USEC"] = WatchdogUsec.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // As under the unit, whose ProtectProc=invisible hides PID 1: the parent cannot be seen, systemd's $INVOCATION_ID can.
         environment["INVOCATION_ID"] = Guid.NewGuid().ToString("N");
@@ -53,8 +55,8 @@ public sealed class SystemdNotifyTests
         Assert.Equal(0, api.ExitCode);
         Assert.Contains(await systemd.DrainAsync(), message => message.Split('\n').Contains("STOPPING=1"));
 
-        // Under systemd the console lines are in the journal's format: the syslog priority first, no timestamp.
-        Assert.Contains("\n<6>Microsoft.Hosting.Lifetime", "\n" + api.Output, StringComparison.Ordinal);
+        // Writing to the journal, the console lines carry the syslog priority first and no timestamp of their own.
+        Assert.Contains("\n<6>info: Microsoft.Hosting.Lifetime", "\n" + api.Output, StringComparison.Ordinal);
     }
 
     [Fact]
