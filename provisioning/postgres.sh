@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: provisioning/postgres.sh [--dry-run] [--root DIR] [--secrets DIR] [--replica]
 #
-# Installs PostgreSQL 15 for the appliance inside the database container (seed 002 §12.1):
+# Installs PostgreSQL 15 for the appliance inside the database container:
 #   - listens only on its database-segment address (10.0.30.10, the replica 10.0.30.11) and localhost
 #   - pg_hba: the app role `appliance` only from the services segment 10.0.20.0/24, replication
 #     only from the replica's address, all with scram-sha-256; everything else rejected

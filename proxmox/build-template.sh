@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: proxmox/build-template.sh [--dry-run] [--storage STORAGE] [--force]
 #
-# Builds the appliance's Debian 12 base template (seed 002 §6.1) on a Proxmox host: downloads the
+# Builds the appliance's Debian 12 base template on a Proxmox host: downloads the
 # Debian 12 standard image with pveam if missing, creates the unprivileged temporary container
 # TEMPLATE_CTID with nesting=1, installs the base packages, dumps it with vzdump into the
 # template cache as TEMPLATE_NAME and destroys the temporary container. Skips everything if the

@@ -5,7 +5,7 @@
 # Creates one unprivileged container per role of proxmox/lib/topology.sh (haproxy, api-1, api-2,
 # worker, postgres, postgres-replica, redis) from the template of build-template.sh, with the
 # table's ID, hostname, bridge/IP of its segment, cores/cpulimit, memory, no swap, disk and a
-# 100 Mbit/s NIC limit (seed 002 §6.3); starts it and runs the role's provisioning script inside
+# 100 Mbit/s NIC limit; starts it and runs the role's provisioning script inside
 # (provisioning/<role>.sh, pushed with pct push together with lib/, systemd/ and haproxy/).
 # Existing containers are left as they are; a container already provisioned (stamp
 # /var/lib/appliance/.provisioned) is not provisioned again. The appliance-wide secrets (database,

@@ -3,7 +3,7 @@
 #
 # Deploys a release (RELEASE_DIR/api/appliance-api and RELEASE_DIR/worker/appliance-worker, as
 # `dotnet publish` leaves them; only these two files are installed, so the debug symbols that publish
-# puts in RELEASE_DIR/symbols/ stay on this machine) into the appliance's containers (seed 002 §8.2):
+# puts in RELEASE_DIR/symbols/ stay on this machine) into the appliance's containers:
 #   1. pre-checks: binaries present and executable; API (every appliance-api-* container, so
 #      scaled-out ones too), worker, PostgreSQL primary and HAProxy containers exist and run
 #   2. if every container already runs these exact binaries (sha256): nothing to do

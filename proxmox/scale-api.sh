@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: proxmox/scale-api.sh [--dry-run] [--from CTID] [--ct NEWID] [--backend NAME] [--tries N] [--interval S]
 #
-# Adds one API instance (seed 002 §12.1): clones the API container --from (default api-1 of the
+# Adds one API instance: clones the API container --from (default api-1 of the
 # topology) through a temporary snapshot into NEWID (default: the first free ID of 121-128; its
 # IP is 10.0.20.<NEWID-109>), moves it to its own address on the services bridge, starts it, waits
 # until /health answers, then adds "server appliance-api-<n> IP:3000 check" to HAProxy's backend

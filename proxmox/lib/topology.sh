@@ -1,7 +1,7 @@
 # Usage: source proxmox/lib/topology.sh   (sourced, never executed)
 # shellcheck shell=bash
 #
-# The one table of the appliance's layout on Proxmox (seed 002 §6, §7.1, §12): roles, container
+# The one table of the appliance's layout on Proxmox: roles, container
 # IDs, hostnames, segment, IP, cores, memory (MiB), disk (GiB). Every other script reads it from
 # here; nothing else hard-codes an ID or an address.
 #
@@ -18,7 +18,7 @@ if [[ -n "${_APPLIANCE_TOPOLOGY_SH:-}" ]]; then
 fi
 _APPLIANCE_TOPOLOGY_SH=1
 
-# Template container (seed §6.1) and the ID range scale-api.sh hands out (seed §12.1 clones 100 → 120).
+# Template container and the ID range scale-api.sh hands out (clones 100 → 120).
 # shellcheck disable=SC2034 # read by the scripts that source this file
 {
   TEMPLATE_CTID=9000

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Appliance.Api.Http;
 
-/// <summary>The one error shape of the API (seed 002 §4.4).</summary>
+/// <summary>The one error shape of the API (docs/api/errors.md).</summary>
 public sealed record ErrorEnvelope(ErrorBody Error);
 
 public sealed record ErrorBody(string Code, string Message, IReadOnlyList<ErrorDetail> Details, string RequestId, DateTimeOffset Timestamp);

@@ -16,7 +16,7 @@ public sealed record ListMeta(int Page, int Limit, long Total, int TotalPages, b
 
 public sealed record ListLinks(string Self, string? Next, string? Prev, string First, string Last);
 
-/// <summary>The list shape of every collection endpoint (seed 002 §4): <c>{data, meta, links}</c>.</summary>
+/// <summary>The list shape of every collection endpoint (docs/api/lists.md): <c>{data, meta, links}</c>.</summary>
 public sealed record ListResponse<T>(IReadOnlyList<T> Data, ListMeta Meta, ListLinks Links);
 
 /// <summary>

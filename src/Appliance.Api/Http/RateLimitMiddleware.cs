@@ -29,7 +29,7 @@ public sealed record RateLimitSettings(int PerUser, int PerIp, TimeSpan Window, 
 public sealed record CountedRateLimit(RateLimitResult Result);
 
 /// <summary>
-/// The API rate limit (seed 002 §4.3): per user when signed in (per key for API keys, with the same limit), per client address otherwise, in fixed windows counted
+/// The API rate limit: per user when signed in (per key for API keys, with the same limit), per client address otherwise, in fixed windows counted
 /// atomically in Redis so the limit holds across API instances. Every answer carries <c>X-RateLimit-Limit</c>,
 /// <c>-Remaining</c> and <c>-Reset</c> (Unix seconds); over the limit it is 429 <c>RATE_LIMIT_EXCEEDED</c> with
 /// <c>Retry-After</c>. Health probes are not limited. If Redis cannot answer, requests pass (fail open), logged and counted.

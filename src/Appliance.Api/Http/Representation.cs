@@ -5,7 +5,7 @@ using System.Text.Json.Serialization.Metadata;
 namespace Appliance.Api.Http;
 
 /// <summary>
-/// Sparse fieldsets and embedded relations (seed 002 §4.1): <c>fields=id,name</c> keeps only the named properties
+/// Sparse fieldsets and embedded relations: <c>fields=id,name</c> keeps only the named properties
 /// (<c>id</c> always stays; an unknown name is a 400 naming it), <c>include=contacts,sites</c> embeds the named relations
 /// beside them. Field names and property getters come from the source-generated <see cref="JsonTypeInfo"/> of the
 /// resource (<see cref="Shaped"/> writes the selected properties straight to the response): no reflection, and a

@@ -34,7 +34,7 @@ public sealed record JsonWebKeyView(string Kty, string Use, string Alg, string K
 
 public sealed record JsonWebKeySetView(IReadOnlyList<JsonWebKeyView> Keys);
 
-/// <summary>Sign-in, token refresh, sign-out, the caller's profile and the public keys (seed 002 §5.2).</summary>
+/// <summary>Sign-in, token refresh, sign-out, the caller's profile and the public keys.</summary>
 public static class AuthApi
 {
     // A valid PBKDF2 hash of a random password: unknown accounts are verified against it so that they answer in the

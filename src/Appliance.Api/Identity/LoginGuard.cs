@@ -12,7 +12,7 @@ public enum LoginBlock
 }
 
 /// <summary>
-/// Brute-force limits (seed 004, brief): 5 failed logins for one account within 15 min lock it for 15 min; more than
+/// Brute-force limits: 5 failed logins for one account within 15 min lock it for 15 min; more than
 /// 5 failures from one IP within 1 min block that IP's sign-in attempts for 5 min. Counters live in Redis so they hold
 /// across API instances. If Redis cannot answer, the limits fail open (logged and counted): sign-in keeps working.
 /// </summary>

@@ -40,7 +40,7 @@ public sealed record CurrentUser(
     public AuditActor Actor => ApiKeyId is { } key ? AuditActor.ApiKey(key) : AuditActor.User(Id);
 }
 
-/// <summary>Issues RS256 access tokens with the claims of seed 002 §5.2 (plus <c>sid</c>, the refresh family, and
+/// <summary>Issues RS256 access tokens with the claims listed in docs/api/identity.md (plus <c>sid</c>, the refresh family, and
 /// <c>iat_ms</c>) and describes how they are validated (<see cref="AccessTokenHandler"/> does it for the bearer scheme).</summary>
 public sealed class TokenService
 {

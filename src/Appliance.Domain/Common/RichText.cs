@@ -5,7 +5,7 @@ using System.Text;
 namespace Appliance.Domain.Common;
 
 /// <summary>
-/// Sanitises user-written rich text to the tags of seed 002 §5.4 (<c>p br strong em ul ol li</c>, no attributes), so
+/// Sanitises user-written rich text to the tags the appliance allows (<c>p br strong em ul ol li</c>, no attributes), so
 /// ticket descriptions and comments can be shown as HTML without a script ever getting through. Other tags are dropped
 /// and their text kept; script-like elements are dropped with their content; text is re-encoded; the result is always
 /// well nested. A small allow-list parser rather than a general HTML one: with no attributes allowed, every output

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Identity;
 
 namespace Appliance.Domain.Identity;
 
-/// <summary>What a password must be (seed 004: strong password rules) and how it is stored (PBKDF2 via ASP.NET Core Identity).</summary>
+/// <summary>What a password must be (strong password rules) and how it is stored (PBKDF2 via ASP.NET Core Identity).</summary>
 public static class PasswordPolicy
 {
     public const int MinimumLength = 12;

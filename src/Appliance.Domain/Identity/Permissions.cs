@@ -2,7 +2,7 @@ using System.Collections.Frozen;
 
 namespace Appliance.Domain.Identity;
 
-/// <summary>The permissions of seed 002 §5.3, plus the administrative ones the appliance needs.</summary>
+/// <summary>The permissions of the role matrix, plus the administrative ones the appliance needs.</summary>
 public static class Permissions
 {
     public const string TicketViewAll = "ticket:view:all";

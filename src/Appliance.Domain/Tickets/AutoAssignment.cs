@@ -4,7 +4,7 @@ namespace Appliance.Domain.Tickets;
 public sealed record AssignmentCandidate(Guid UserId, IReadOnlyList<string> Skills, int OpenTickets, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// Auto-assignment on create (seed 002 §3): among active technicians whose skills include the ticket's category, the one
+/// Auto-assignment on create: among active technicians whose skills include the ticket's category, the one
 /// with the fewest open tickets; ties go to the longest-serving technician, then the smallest id, so the choice is
 /// deterministic. No category or nobody skilled: unassigned, status <c>new</c>.
 /// </summary>

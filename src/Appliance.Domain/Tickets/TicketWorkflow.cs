@@ -14,7 +14,7 @@ public sealed record TicketLifecycle(
 public sealed record WorkflowRejection(string Field, string Message, IReadOnlyList<string> Allowed);
 
 /// <summary>
-/// The ticket status workflow of seed 002 §3: which status may follow which, and what a change does to the
+/// The ticket status workflow (docs/api/tickets.md): which status may follow which, and what a change does to the
 /// timestamps and the assignment. Pure: the caller passes the current state and the time.
 /// </summary>
 public static class TicketWorkflow

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace Appliance.Platform.Configuration;
 
-/// <summary>Token settings of the API (seed 002 §5.2): RS256 access tokens of 1 h, refresh tokens of 7 d.</summary>
+/// <summary>Token settings of the API: RS256 access tokens of 1 h, refresh tokens of 7 d.</summary>
 public sealed record IdentitySettings(string KeyDirectory, string Issuer, string Audience, TimeSpan AccessTokenLifetime, TimeSpan RefreshTokenLifetime)
 {
     public static IdentitySettings Load(IConfiguration configuration)
