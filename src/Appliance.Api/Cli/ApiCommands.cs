@@ -179,7 +179,13 @@ public static class ApiCommands
             return ExitCodes.Usage;
         }
 
-        var created = await users.CreateAsync(user, new Domain.Audit.AuditContext(Domain.Audit.AuditActor.System, null, "appliance-api create-admin", null), CancellationToken.None);
+        var outcome = await users.CreateAsync(user, Domain.Identity.Principal.System("appliance-api create-admin"), CancellationToken.None);
+        if (outcome.Value is not { } created)
+        {
+            await Console.Error.WriteLineAsync("appliance-api: " + outcome.Refusal!.Message);
+            return ExitCodes.RuntimeError;
+        }
+
         Console.WriteLine($"created system admin {created.Email} ({created.Id})");
         return ExitCodes.Ok;
     }

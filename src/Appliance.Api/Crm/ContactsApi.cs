@@ -1,4 +1,5 @@
 using Appliance.Api.Http;
+using Appliance.Api.Identity;
 using Appliance.Api.Json;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
@@ -105,15 +106,15 @@ public static class ContactsApi
 
     public static Task<Results<Ok<Contact>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetContact(
         Guid id, HttpContext context, ContactStore store, CustomerStore customers, CancellationToken cancellationToken) =>
-        VersionedResources.GetAsync(context, store, id, "Contact", ApiJsonContext.Default.Contact, CustomerChildResources.Includes, Shaper(customers), cancellationToken);
+        VersionedResources.GetAsync(context, "Contact", ApiJsonContext.Default.Contact, CustomerChildResources.Includes, () => store.GetAsync(id, cancellationToken), Shaper(customers), cancellationToken);
 
-    public static async Task<Created<Contact>> CreateContact(Guid customerId, CreateContactRequest request, HttpContext context, ContactStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Created<Contact>, JsonHttpResult<ErrorEnvelope>>> CreateContact(Guid customerId, CreateContactRequest request, HttpContext context, ContactStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
         var valid = ContactRules.ValidateCreate(request.ToInput());
-        var contact = await store.CreateAsync(customerId, valid, VersionedResources.ChangeContext(context), cancellationToken);
-        return VersionedResources.Created(context, $"/api/v1/contacts/{contact.Id}", contact);
+        var outcome = await store.CreateAsync(customerId, valid, context.Principal(), cancellationToken);
+        return VersionedResources.Created(context, outcome, contact => $"/api/v1/contacts/{contact.Id}");
     }
 
     public static Task<Results<Ok<Contact>, JsonHttpResult<ErrorEnvelope>>> UpdateContact(
@@ -121,11 +122,11 @@ public static class ContactsApi
     {
         ArgumentNullException.ThrowIfNull(request);
         var patch = request.ToPatch();
-        return VersionedResources.UpdateAsync(context, store, id, "Contact", current => ContactRules.ValidateChange(current, patch), cancellationToken);
+        return VersionedResources.ChangeAsync(context, expected => store.UpdateAsync(id, expected, current => ContactRules.ValidateChange(current, patch), context.Principal(), cancellationToken));
     }
 
     public static Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteContact(Guid id, HttpContext context, ContactStore store, CancellationToken cancellationToken) =>
-        VersionedResources.DeleteAsync(context, store, id, "Contact", cancellationToken);
+        VersionedResources.DeleteAsync(context, expected => store.DeleteAsync(id, expected, context.Principal(), cancellationToken));
 
     private static ListQuery Query(HttpContext context, QueryFilterCollection filters) =>
         ListQuery.Parse(context.Request, filters, [.. ContactStore.SortColumns.Keys], ContactStore.DefaultSort, ApiJsonContext.Default.Contact, CustomerChildResources.Includes);

@@ -1,4 +1,5 @@
 using Appliance.Api.Http;
+using Appliance.Api.Identity;
 using Appliance.Api.Json;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
@@ -112,15 +113,15 @@ public static class CustomersApi
 
     public static Task<Results<Ok<Customer>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetCustomer(
         Guid id, HttpContext context, CustomerStore store, ContactStore contacts, SiteStore sites, CancellationToken cancellationToken) =>
-        VersionedResources.GetAsync(context, store, id, "Customer", ApiJsonContext.Default.Customer, Includes, Shaper(contacts, sites), cancellationToken);
+        VersionedResources.GetAsync(context, "Customer", ApiJsonContext.Default.Customer, Includes, () => store.GetAsync(id, cancellationToken), Shaper(contacts, sites), cancellationToken);
 
-    public static async Task<Created<Customer>> CreateCustomer(CreateCustomerRequest request, HttpContext context, CustomerStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Created<Customer>, JsonHttpResult<ErrorEnvelope>>> CreateCustomer(CreateCustomerRequest request, HttpContext context, CustomerStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
         var valid = CustomerRules.ValidateCreate(request.ToInput());
-        var customer = await store.CreateAsync(valid, VersionedResources.ChangeContext(context), cancellationToken);
-        return VersionedResources.Created(context, $"/api/v1/customers/{customer.Id}", customer);
+        var outcome = await store.CreateAsync(valid, context.Principal(), cancellationToken);
+        return VersionedResources.Created(context, outcome, customer => $"/api/v1/customers/{customer.Id}");
     }
 
     public static Task<Results<Ok<Customer>, JsonHttpResult<ErrorEnvelope>>> UpdateCustomer(
@@ -128,11 +129,11 @@ public static class CustomersApi
     {
         ArgumentNullException.ThrowIfNull(request);
         var patch = request.ToPatch();
-        return VersionedResources.UpdateAsync(context, store, id, "Customer", current => CustomerRules.ValidateChange(current, patch), cancellationToken);
+        return VersionedResources.ChangeAsync(context, expected => store.UpdateAsync(id, expected, current => CustomerRules.ValidateChange(current, patch), context.Principal(), cancellationToken));
     }
 
     public static Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteCustomer(Guid id, HttpContext context, CustomerStore store, CancellationToken cancellationToken) =>
-        VersionedResources.DeleteAsync(context, store, id, "Customer", cancellationToken);
+        VersionedResources.DeleteAsync(context, expected => store.DeleteAsync(id, expected, context.Principal(), cancellationToken));
 
     /// <summary>Loads the page's contacts and sites once (when included) and embeds each customer's own.</summary>
     private static Shaper<Customer> Shaper(ContactStore contacts, SiteStore sites) => async (representation, items, cancellationToken) =>

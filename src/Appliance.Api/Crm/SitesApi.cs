@@ -1,4 +1,5 @@
 using Appliance.Api.Http;
+using Appliance.Api.Identity;
 using Appliance.Api.Json;
 using Appliance.Domain.Crm;
 using Appliance.Domain.Identity;
@@ -94,15 +95,15 @@ public static class SitesApi
 
     public static Task<Results<Ok<Site>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetSite(
         Guid id, HttpContext context, SiteStore store, CustomerStore customers, CancellationToken cancellationToken) =>
-        VersionedResources.GetAsync(context, store, id, "Site", ApiJsonContext.Default.Site, CustomerChildResources.Includes, Shaper(customers), cancellationToken);
+        VersionedResources.GetAsync(context, "Site", ApiJsonContext.Default.Site, CustomerChildResources.Includes, () => store.GetAsync(id, cancellationToken), Shaper(customers), cancellationToken);
 
-    public static async Task<Created<Site>> CreateSite(Guid customerId, CreateSiteRequest request, HttpContext context, SiteStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Created<Site>, JsonHttpResult<ErrorEnvelope>>> CreateSite(Guid customerId, CreateSiteRequest request, HttpContext context, SiteStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
         var valid = SiteRules.ValidateCreate(request.ToInput());
-        var site = await store.CreateAsync(customerId, valid, VersionedResources.ChangeContext(context), cancellationToken);
-        return VersionedResources.Created(context, $"/api/v1/sites/{site.Id}", site);
+        var outcome = await store.CreateAsync(customerId, valid, context.Principal(), cancellationToken);
+        return VersionedResources.Created(context, outcome, site => $"/api/v1/sites/{site.Id}");
     }
 
     public static Task<Results<Ok<Site>, JsonHttpResult<ErrorEnvelope>>> UpdateSite(
@@ -110,11 +111,11 @@ public static class SitesApi
     {
         ArgumentNullException.ThrowIfNull(request);
         var patch = request.ToPatch();
-        return VersionedResources.UpdateAsync(context, store, id, "Site", current => SiteRules.ValidateChange(current, patch), cancellationToken);
+        return VersionedResources.ChangeAsync(context, expected => store.UpdateAsync(id, expected, current => SiteRules.ValidateChange(current, patch), context.Principal(), cancellationToken));
     }
 
     public static Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteSite(Guid id, HttpContext context, SiteStore store, CancellationToken cancellationToken) =>
-        VersionedResources.DeleteAsync(context, store, id, "Site", cancellationToken);
+        VersionedResources.DeleteAsync(context, expected => store.DeleteAsync(id, expected, context.Principal(), cancellationToken));
 
     /// <summary>The country filter takes the two-letter code in either case.</summary>
     private static string? Country(ListQuery query)

@@ -19,6 +19,10 @@ public static class EntityTags
 
     public static string Format(int version) => string.Create(CultureInfo.InvariantCulture, $"\"{version}\"");
 
+    /// <summary>The detail of a 412: which version is current, so the caller can tell "changed since" from "wrong tag".</summary>
+    public static ErrorDetail CurrentVersionDetail(int current) =>
+        new(IfMatchHeader, $"The current version is {Format(current)}; nothing was changed");
+
     public static void Write(HttpResponse response, int version)
     {
         ArgumentNullException.ThrowIfNull(response);

@@ -96,7 +96,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
                 return (StatusCodes.Status409Conflict, conflict.IsDuplicate ? ErrorCodes.ResourceAlreadyExists : ErrorCodes.ResourceConflict, conflict.Message, Details(conflict.Errors));
             case PreconditionFailedException precondition:
                 return (StatusCodes.Status412PreconditionFailed, ErrorCodes.PreconditionFailed, precondition.Message,
-                    [new ErrorDetail(EntityTags.IfMatchHeader, $"The current version is {EntityTags.Format(precondition.CurrentVersion)}; nothing was changed")]);
+                    [EntityTags.CurrentVersionDetail(precondition.CurrentVersion)]);
             case DomainNotFoundException notFound:
                 return (StatusCodes.Status404NotFound, ErrorCodes.ResourceNotFound, notFound.Message, []);
             case BadHttpRequestException bad:

@@ -1,6 +1,4 @@
 using System.Text.Json.Serialization.Metadata;
-using Appliance.Api.Identity;
-using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
 using Appliance.Platform;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -11,18 +9,27 @@ namespace Appliance.Api.Http;
 public delegate Task<Func<T, Shaped>> Shaper<T>(Representation representation, IReadOnlyList<T> items, CancellationToken cancellationToken);
 
 /// <summary>
-/// The HTTP side of a <see cref="VersionedStore{T,TData}"/>: <c>ETag</c> on every single-resource answer, <c>If-Match</c>
-/// on every change, sparse fields and includes on reads, the caller as the audit actor. Modules keep their own
-/// handlers (named, typed for the request delegate generator) and call these.
+/// The one HTTP adapter of every versioned resource: <c>ETag</c> on every single-resource answer, <c>If-Match</c> on
+/// every change, sparse fields and includes on reads, and a store's <see cref="WriteOutcome{T}"/> as its answer
+/// (docs/api/conventions.md). Modules keep their own named handlers (typed for the request delegate generator) and
+/// call these; the stores decide, from the principal, what the caller may see and do.
 /// </summary>
 public static class VersionedResources
 {
-    /// <summary>The signed-in caller, where the request came from, and its id: who the audit row and event name.</summary>
-    public static AuditContext ChangeContext(HttpContext context) =>
-        AuthApi.Audit(context, AuditActor.User(context.CurrentUser().Id));
+    /// <summary>Sparse fields only, for records that embed nothing.</summary>
+    public static Shaper<T> Fields<T>(JsonTypeInfo<T> typeInfo) =>
+        (representation, _, _) => Task.FromResult<Func<T, Shaped>>(item => representation.Shape(item, typeInfo));
 
-    public static async Task<Results<Ok<ListResponse<T>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListAsync<T>(
+    public static Task<Results<Ok<ListResponse<T>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListAsync<T>(
         HttpContext context, ListQuery query, Func<Task<Paged<T>>> read, Shaper<T> shaper, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        return ListAsync<T>(context, query, async () => await read(), shaper, "Resource", cancellationToken);
+    }
+
+    /// <summary>A list under a parent (<c>/tickets/{id}/comments</c>): <paramref name="read"/> gives null when the parent is not there for the caller (404).</summary>
+    public static async Task<Results<Ok<ListResponse<T>>, Ok<ListResponse<Shaped>>, JsonHttpResult<ErrorEnvelope>>> ListAsync<T>(
+        HttpContext context, ListQuery query, Func<Task<Paged<T>?>> read, Shaper<T> shaper, string parent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(query);
@@ -33,7 +40,11 @@ public static class VersionedResources
             return ApiErrors.BadQuery(context, query.Errors);
         }
 
-        var rows = await read();
+        if (await read() is not { } rows)
+        {
+            return ApiErrors.NotFound(context, parent);
+        }
+
         if (query.Representation.IsFull)
         {
             var plain = query.ToResponse(context.Request, rows, item => item);
@@ -45,13 +56,13 @@ public static class VersionedResources
         return shaped is null ? ApiErrors.BadQuery(context, query.Errors) : TypedResults.Ok(shaped);
     }
 
-    public static async Task<Results<Ok<T>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetAsync<T, TData>(
-        HttpContext context, VersionedStore<T, TData> store, Guid id, string what, JsonTypeInfo<T> typeInfo, IReadOnlyCollection<string> includes, Shaper<T> shaper, CancellationToken cancellationToken)
+    /// <summary>One record with its ETag (<c>fields</c>, <c>include</c>); 404 when <paramref name="read"/> finds nothing the caller may see.</summary>
+    public static async Task<Results<Ok<T>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetAsync<T>(
+        HttpContext context, string what, JsonTypeInfo<T> typeInfo, IReadOnlyCollection<string> includes, Func<Task<T?>> read, Shaper<T> shaper, CancellationToken cancellationToken)
         where T : class, IVersioned
-        where TData : class
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(read);
         ArgumentNullException.ThrowIfNull(shaper);
         var errors = new List<ErrorDetail>();
         var representation = Representation.ParseSingle(context.Request, typeInfo, includes, errors);
@@ -60,8 +71,7 @@ public static class VersionedResources
             return ApiErrors.BadQuery(context, errors);
         }
 
-        var entity = await store.GetAsync(id, cancellationToken);
-        if (entity is null)
+        if (await read() is not { } entity)
         {
             return ApiErrors.NotFound(context, what);
         }
@@ -76,54 +86,103 @@ public static class VersionedResources
         return TypedResults.Ok(shape(entity));
     }
 
-    public static Created<T> Created<T>(HttpContext context, string location, T entity)
-        where T : IVersioned
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(entity);
-        EntityTags.Write(context.Response, entity.Version);
-        return TypedResults.Created(location, entity);
-    }
-
-    public static async Task<Results<Ok<T>, JsonHttpResult<ErrorEnvelope>>> UpdateAsync<T, TData>(
-        HttpContext context, VersionedStore<T, TData> store, Guid id, string what, Func<T, TData> change, CancellationToken cancellationToken)
+    /// <summary>201 with the Location and ETag of the new record, or the refusal.</summary>
+    public static Results<Created<T>, JsonHttpResult<ErrorEnvelope>> Created<T>(HttpContext context, WriteOutcome<T> outcome, Func<T, string> location)
         where T : class, IVersioned
-        where TData : class
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(store);
-        var (expected, error) = EntityTags.ReadIfMatch(context.Request);
-        if (expected is null)
+        ArgumentNullException.ThrowIfNull(outcome);
+        ArgumentNullException.ThrowIfNull(location);
+        if (outcome.Value is not { } created)
         {
-            return MalformedIfMatch(context, error!);
+            return Refusal(context, outcome.Refusal!);
         }
 
-        var updated = await store.UpdateAsync(id, expected, change, ChangeContext(context), cancellationToken);
-        if (updated is null)
-        {
-            return ApiErrors.NotFound(context, what);
-        }
-
-        EntityTags.Write(context.Response, updated.Version);
-        return TypedResults.Ok(updated);
+        EntityTags.Write(context.Response, created.Version);
+        return TypedResults.Created(location(created), created);
     }
 
-    public static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteAsync<T, TData>(
-        HttpContext context, VersionedStore<T, TData> store, Guid id, string what, CancellationToken cancellationToken)
+    /// <summary>A change under the caller's If-Match (400 when malformed): 200 with the record and its new ETag, or the refusal.</summary>
+    public static async Task<Results<Ok<T>, JsonHttpResult<ErrorEnvelope>>> ChangeAsync<T>(HttpContext context, Func<ExpectedVersion, Task<WriteOutcome<T>>> change)
         where T : class, IVersioned
-        where TData : class
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(store);
-        var (expected, error) = EntityTags.ReadIfMatch(context.Request);
-        if (expected is null)
+        ArgumentNullException.ThrowIfNull(change);
+        if (IfMatch(context, out var malformed) is not { } expected)
         {
-            return MalformedIfMatch(context, error!);
+            return malformed!;
         }
 
-        return await store.DeleteAsync(id, expected, ChangeContext(context), cancellationToken) ? TypedResults.NoContent() : ApiErrors.NotFound(context, what);
+        var outcome = await change(expected);
+        return Ok(context, outcome);
     }
 
-    private static JsonHttpResult<ErrorEnvelope> MalformedIfMatch(HttpContext context, ErrorDetail error) =>
-        ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "Malformed If-Match header", [error]);
+    /// <summary>200 with the record and its ETag, or the refusal.</summary>
+    public static Results<Ok<T>, JsonHttpResult<ErrorEnvelope>> Ok<T>(HttpContext context, WriteOutcome<T> outcome)
+        where T : class, IVersioned
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (outcome.Value is not { } record)
+        {
+            return Refusal(context, outcome.Refusal!);
+        }
+
+        EntityTags.Write(context.Response, record.Version);
+        return TypedResults.Ok(record);
+    }
+
+    /// <summary>A delete under the caller's If-Match: 204, or the refusal.</summary>
+    public static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteAsync<T>(HttpContext context, Func<ExpectedVersion, Task<WriteOutcome<T>>> delete)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(delete);
+        if (IfMatch(context, out var malformed) is not { } expected)
+        {
+            return malformed!;
+        }
+
+        var outcome = await delete(expected);
+        return outcome.Refusal is { } refusal ? Refusal(context, refusal) : TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// The error answer of a refused write: 404, 403, 409 (<c>RESOURCE_ALREADY_EXISTS</c>, <c>RESOURCE_CONFLICT</c> or
+    /// the module's own code), 412 with the current ETag, or 422 with the rule that refused it.
+    /// </summary>
+    public static JsonHttpResult<ErrorEnvelope> Refusal(HttpContext context, WriteRefusal refusal)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(refusal);
+        var details = refusal.Details.Select(e => new ErrorDetail(e.Field, e.Message, e.ExistingId)).ToList();
+        switch (refusal.Status)
+        {
+            case WriteStatus.NotFound:
+                return ApiErrors.Result(context, StatusCodes.Status404NotFound, ErrorCodes.ResourceNotFound, refusal.Message, details);
+            case WriteStatus.Forbidden:
+                return ApiErrors.Result(context, StatusCodes.Status403Forbidden, ErrorCodes.PermissionDenied, refusal.Message, details);
+            case WriteStatus.Conflict:
+                return ApiErrors.Result(context, StatusCodes.Status409Conflict, refusal.Code ?? ErrorCodes.ResourceConflict, refusal.Message, details);
+            case WriteStatus.PreconditionFailed:
+                var current = refusal.CurrentVersion ?? 0;
+                // The current tag lets a client tell "changed since" from "wrong tag" without another round trip.
+                EntityTags.Write(context.Response, current);
+                return ApiErrors.Result(context, StatusCodes.Status412PreconditionFailed, ErrorCodes.PreconditionFailed, refusal.Message, [EntityTags.CurrentVersionDetail(current)]);
+            case WriteStatus.Rejected:
+                return ApiErrors.Result(context, StatusCodes.Status422UnprocessableEntity, refusal.Code ?? ErrorCodes.ValidationError, refusal.Message, details);
+            default:
+                throw new InvalidOperationException($"A write that was done has no refusal ({refusal.Status})");
+        }
+    }
+
+    /// <summary>The versions a change may apply to, or the 400 for a malformed <c>If-Match</c>.</summary>
+    private static ExpectedVersion? IfMatch(HttpContext context, out JsonHttpResult<ErrorEnvelope>? malformed)
+    {
+        var (expected, problem) = EntityTags.ReadIfMatch(context.Request);
+        malformed = expected is null
+            ? ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "Malformed If-Match header", [problem!])
+            : null;
+        return expected;
+    }
 }

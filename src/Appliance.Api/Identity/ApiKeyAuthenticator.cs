@@ -48,7 +48,7 @@ public sealed class ApiKeyAuthenticator(ApiKeyStore store, TimeProvider time)
         // Checked here first so that most requests need no write; the UPDATE's own condition settles races between nodes.
         if (key.LastUsedAt is null || key.LastUsedAt <= now - ApiKeyStore.UseRecordInterval)
         {
-            await store.RecordUseAsync(key.Id, AuthApi.Audit(context, AuditActor.ApiKey(key.Id)), cancellationToken);
+            await store.RecordUseAsync(key.Id, RequestAudit.For(context, AuditActor.ApiKey(key.Id)), cancellationToken);
         }
 
         var caller = new CurrentUser(

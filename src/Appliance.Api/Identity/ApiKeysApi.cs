@@ -60,22 +60,23 @@ public static class ApiKeysApi
         return key is null ? ApiErrors.NotFound(context, "API key") : TypedResults.Ok(key);
     }
 
-    public static async Task<Created<CreatedApiKeyResponse>> CreateApiKey(CreateApiKeyRequest request, HttpContext context, ApiKeyStore store, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<Results<Created<CreatedApiKeyResponse>, JsonHttpResult<ErrorEnvelope>>> CreateApiKey(CreateApiKeyRequest request, HttpContext context, ApiKeyStore store, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(time);
         var current = context.CurrentUser();
         var valid = ApiKeyRules.ValidateNew(request.Name, request.Permissions, request.ExpiresAt, current.Permissions, time.GetUtcNow());
-        var (key, secret) = await store.CreateAsync(valid, current.Id, AuthApi.Audit(context, current.Actor), cancellationToken);
-        return TypedResults.Created($"/api/v1/api-keys/{key.Id}", new CreatedApiKeyResponse(secret, key));
+        var outcome = await store.CreateAsync(valid, context.Principal(), cancellationToken);
+        return outcome.Value is { } created
+            ? TypedResults.Created($"/api/v1/api-keys/{created.Key.Id}", new CreatedApiKeyResponse(created.Secret, created.Key))
+            : VersionedResources.Refusal(context, outcome.Refusal!);
     }
 
     public static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> RevokeApiKey(Guid id, HttpContext context, ApiKeyStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var current = context.CurrentUser();
-        var outcome = await store.RevokeAsync(id, current.Id, AuthApi.Audit(context, current.Actor), cancellationToken);
-        return outcome == RevokeOutcome.NotFound ? ApiErrors.NotFound(context, "API key") : TypedResults.NoContent();
+        var outcome = await store.RevokeAsync(id, context.Principal(), cancellationToken);
+        return outcome.Refusal is { } refusal ? VersionedResources.Refusal(context, refusal) : TypedResults.NoContent();
     }
 }

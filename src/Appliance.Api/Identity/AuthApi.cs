@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Appliance.Api.Http;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Identity;
@@ -107,7 +106,7 @@ public static class AuthApi
             }
 
             var challenge = await challenges.CreateAsync(user.Id, cancellationToken);
-            await audit.WriteAsync(Audit(context, AuditActor.User(user.Id)), new AuditEntry("user", user.Id.ToString(), "login.mfa_challenge"), cancellationToken);
+            await audit.WriteAsync(RequestAudit.For(context, AuditActor.User(user.Id)), new AuditEntry("user", user.Id.ToString(), "login.mfa_challenge"), cancellationToken);
             return TypedResults.Ok(new MfaChallengeResponse(true, challenge, (long)MfaChallenges.Lifetime.TotalSeconds));
         }
 
@@ -138,7 +137,7 @@ public static class AuthApi
         ArgumentNullException.ThrowIfNull(guard);
         ArgumentNullException.ThrowIfNull(audit);
         var locked = await guard.RecordFailureAsync(email, ClientIp(context), cancellationToken);
-        var auditContext = Audit(context, userId is { } id ? AuditActor.User(id) : AuditActor.Anonymous);
+        var auditContext = RequestAudit.For(context, userId is { } id ? AuditActor.User(id) : AuditActor.Anonymous);
         await audit.WriteAsync(auditContext, new AuditEntry("user", userId?.ToString(), action, null, EmailJson(email)), cancellationToken);
         if (locked)
         {
@@ -161,12 +160,12 @@ public static class AuthApi
             return ApiErrors.Result(context, StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationError, "Invalid input data", [new ErrorDetail("refresh_token", "Refresh token is required")]);
         }
 
-        var result = await refreshTokens.RotateAsync(request.RefreshToken, settings.RefreshTokenLifetime, UserAgent(context), IpAddress(context), cancellationToken);
+        var result = await refreshTokens.RotateAsync(request.RefreshToken, settings.RefreshTokenLifetime, RequestAudit.UserAgent(context), RequestAudit.IpAddress(context), cancellationToken);
         if (result.Outcome == RefreshOutcome.Reused)
         {
             // The copied token's family is revoked in PostgreSQL; its access tokens die with the session in Redis.
             await revocation.RevokeSessionAsync(result.FamilyId, cancellationToken);
-            await audit.WriteAsync(Audit(context, AuditActor.User(result.UserId)), new AuditEntry("user", result.UserId.ToString(), "refresh.reused"), cancellationToken);
+            await audit.WriteAsync(RequestAudit.For(context, AuditActor.User(result.UserId)), new AuditEntry("user", result.UserId.ToString(), "refresh.reused"), cancellationToken);
             return ApiErrors.Result(context, StatusCodes.Status401Unauthorized, ErrorCodes.TokenInvalid, "This refresh token was already used; every session of this sign-in was revoked");
         }
 
@@ -187,7 +186,7 @@ public static class AuthApi
         ArgumentNullException.ThrowIfNull(audit);
         var user = context.CurrentUser();
         await RevokeSessionAsync(revocation, refreshTokens, user, "logout", cancellationToken);
-        await audit.WriteAsync(Audit(context, AuditActor.User(user.Id)), new AuditEntry("user", user.Id.ToString(), "logout"), cancellationToken);
+        await audit.WriteAsync(RequestAudit.For(context, AuditActor.User(user.Id)), new AuditEntry("user", user.Id.ToString(), "logout"), cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -220,17 +219,8 @@ public static class AuthApi
         }).ToList()));
     }
 
-    public static AuditContext Audit(HttpContext context, AuditActor actor)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return new AuditContext(actor, IpAddress(context), UserAgent(context), context.TraceIdentifier);
-    }
-
     private static string EmailJson(string email) => "{\"email\":" + System.Text.Json.JsonSerializer.Serialize(email, Json.ApiJsonContext.Default.String) + "}";
 
-    public static IPAddress? IpAddress(HttpContext context) => context.Connection.RemoteIpAddress is { } ip && ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : context.Connection.RemoteIpAddress;
+    private static string ClientIp(HttpContext context) => RequestAudit.IpAddress(context)?.ToString() ?? "unknown";
 
-    private static string ClientIp(HttpContext context) => IpAddress(context)?.ToString() ?? "unknown";
-
-    public static string? UserAgent(HttpContext context) => context.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua : null;
 }

@@ -40,7 +40,7 @@ public sealed class AuthenticationFailures(RedisRateLimiter limiter, RateLimitSe
     private static readonly Counter<long> FailOpen = Meter.CreateCounter<long>("appliance_authentication_failures_fail_open_total", description: "Failed authentications not counted because Redis was unavailable");
 
     /// <summary>The failed-authentication counter of the caller's address.</summary>
-    public static string Key(HttpContext context) => "rl:authfail:" + (AuthApi.IpAddress(context)?.ToString() ?? "unknown");
+    public static string Key(HttpContext context) => "rl:authfail:" + (RequestAudit.IpAddress(context)?.ToString() ?? "unknown");
 
     /// <summary>The address's window when it is already over its failure budget (so a credential is not even checked), else null.</summary>
     public async Task<RateLimitResult?> ThrottledAsync(HttpContext context)

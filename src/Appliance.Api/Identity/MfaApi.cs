@@ -83,7 +83,7 @@ public static class MfaApi
         }
 
         var secret = Totp.GenerateSecret();
-        if (!await store.StartEnrolmentAsync(current.Id, verifier.Seal(current.Id, secret), AuthApi.Audit(context, current.Actor), cancellationToken))
+        if (!await store.StartEnrolmentAsync(current.Id, verifier.Seal(current.Id, secret), RequestAudit.For(context, current.Actor), cancellationToken))
         {
             return AlreadyOn(context);
         }
@@ -130,7 +130,7 @@ public static class MfaApi
 
         var codes = RecoveryCodes.Generate();
         var salt = RecoveryCodes.GenerateSalt();
-        if (!await store.ConfirmAsync(current.Id, state.PendingSecret, step.Value, salt, [.. codes.Select(c => RecoveryCodes.Hash(c, salt))], AuthApi.Audit(context, current.Actor), cancellationToken))
+        if (!await store.ConfirmAsync(current.Id, state.PendingSecret, step.Value, salt, [.. codes.Select(c => RecoveryCodes.Hash(c, salt))], RequestAudit.For(context, current.Actor), cancellationToken))
         {
             return ApiErrors.Result(context, StatusCodes.Status409Conflict, ErrorCodes.ResourceConflict, "The enrolment changed meanwhile (a newer one was started); confirm the newest secret");
         }
@@ -186,7 +186,7 @@ public static class MfaApi
             return blocked;
         }
 
-        var factor = await verifier.VerifyAsync(state, request.Code, request.RecoveryCode, AuthApi.Audit(context, AuditActor.User(state.UserId)), cancellationToken);
+        var factor = await verifier.VerifyAsync(state, request.Code, request.RecoveryCode, RequestAudit.For(context, AuditActor.User(state.UserId)), cancellationToken);
         if (factor == SecondFactor.None)
         {
             var burnt = await challenges.RecordFailureAsync(request.MfaToken!, cancellationToken);
@@ -235,7 +235,7 @@ public static class MfaApi
             return failure;
         }
 
-        await store.DisableAsync(current.Id, "mfa.disabled", revokeSessions: false, AuthApi.Audit(context, current.Actor), cancellationToken);
+        await store.DisableAsync(current.Id, "mfa.disabled", revokeSessions: false, RequestAudit.For(context, current.Actor), cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -257,7 +257,7 @@ public static class MfaApi
 
         var codes = RecoveryCodes.Generate();
         var salt = RecoveryCodes.GenerateSalt();
-        if (!await store.ReplaceRecoveryCodesAsync(current.Id, salt, [.. codes.Select(c => RecoveryCodes.Hash(c, salt))], AuthApi.Audit(context, current.Actor), cancellationToken))
+        if (!await store.ReplaceRecoveryCodesAsync(current.Id, salt, [.. codes.Select(c => RecoveryCodes.Hash(c, salt))], RequestAudit.For(context, current.Actor), cancellationToken))
         {
             return NotOn(context);
         }
@@ -270,7 +270,7 @@ public static class MfaApi
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(revocation);
-        var done = await store.DisableAsync(id, "mfa.reset", revokeSessions: true, AuthApi.Audit(context, context.CurrentUser().Actor), cancellationToken);
+        var done = await store.DisableAsync(id, "mfa.reset", revokeSessions: true, RequestAudit.For(context, context.CurrentUser().Actor), cancellationToken);
         if (done)
         {
             // The refresh tokens went with the reset; the access tokens end here, including any signed in with the old factor.
@@ -291,7 +291,7 @@ public static class MfaApi
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(policies);
-        var updated = await policies.SetMfaRequirementsAsync(request.Roles ?? new Dictionary<string, bool>(), AuthApi.Audit(context, context.CurrentUser().Actor), cancellationToken);
+        var updated = await policies.SetMfaRequirementsAsync(request.Roles ?? new Dictionary<string, bool>(), RequestAudit.For(context, context.CurrentUser().Actor), cancellationToken);
         return TypedResults.Ok(new MfaPolicyView(updated));
     }
 
@@ -326,7 +326,7 @@ public static class MfaApi
             return blocked;
         }
 
-        if (await verifier.VerifyAsync(state, request.Code, request.RecoveryCode, AuthApi.Audit(context, current.Actor), cancellationToken) == SecondFactor.None)
+        if (await verifier.VerifyAsync(state, request.Code, request.RecoveryCode, RequestAudit.For(context, current.Actor), cancellationToken) == SecondFactor.None)
         {
             await AuthApi.RecordFailureAsync(context, guard, audit, state.Email, state.UserId, "mfa.verification_failed", cancellationToken);
             return WrongCode(context, string.IsNullOrWhiteSpace(request.Code) ? "recovery_code" : "code", "The code is wrong or was already used");

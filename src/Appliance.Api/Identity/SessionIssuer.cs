@@ -1,3 +1,4 @@
+using Appliance.Api.Http;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Identity;
 using Appliance.Platform.Configuration;
@@ -18,7 +19,7 @@ public sealed class SessionIssuer(RefreshTokenStore refreshTokens, TokenService 
         var response = await NewSessionAsync(context, user, cancellationToken);
         await users.RecordLoginAsync(user.Id, newPasswordHash, cancellationToken);
         var values = new AuditValues().Add("method", method).Add("mfa_setup_required", response.MfaSetupRequired);
-        await audit.WriteAsync(AuthApi.Audit(context, AuditActor.User(user.Id)), new AuditEntry("user", user.Id.ToString(), "login.succeeded", null, values.ToString()), cancellationToken);
+        await audit.WriteAsync(RequestAudit.For(context, AuditActor.User(user.Id)), new AuditEntry("user", user.Id.ToString(), "login.succeeded", null, values.ToString()), cancellationToken);
         return response;
     }
 
@@ -26,7 +27,7 @@ public sealed class SessionIssuer(RefreshTokenStore refreshTokens, TokenService 
     public async Task<TokenResponse> NewSessionAsync(HttpContext context, User user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var refresh = await refreshTokens.IssueAsync(user.Id, settings.RefreshTokenLifetime, AuthApi.UserAgent(context), AuthApi.IpAddress(context), cancellationToken);
+        var refresh = await refreshTokens.IssueAsync(user.Id, settings.RefreshTokenLifetime, RequestAudit.UserAgent(context), RequestAudit.IpAddress(context), cancellationToken);
         return await ContinueAsync(user, refresh, cancellationToken);
     }
 

@@ -80,13 +80,13 @@ public static class UsersApi
         return user is null ? ApiErrors.NotFound(context, "User") : TypedResults.Ok(user);
     }
 
-    public static async Task<Created<User>> CreateUser(CreateUserRequest request, HttpContext context, UserStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Created<User>, JsonHttpResult<ErrorEnvelope>>> CreateUser(CreateUserRequest request, HttpContext context, UserStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
         var valid = UserRules.ValidateNew(request.Email, request.DisplayName, request.Role, request.CustomerId, request.Language, request.Skills, request.Password);
-        var user = await store.CreateAsync(valid, AuthApi.Audit(context, context.CurrentUser().Actor), cancellationToken);
-        return TypedResults.Created($"/api/v1/users/{user.Id}", user);
+        var outcome = await store.CreateAsync(valid, context.Principal(), cancellationToken);
+        return outcome.Value is { } user ? TypedResults.Created($"/api/v1/users/{user.Id}", user) : VersionedResources.Refusal(context, outcome.Refusal!);
     }
 
     public static async Task<Results<Ok<User>, JsonHttpResult<ErrorEnvelope>>> UpdateUser(
@@ -95,21 +95,20 @@ public static class UsersApi
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(revocation);
-        var current = context.CurrentUser();
-        if (id == current.Id && (request.IsActive == false || (request.Role is not null && request.Role != current.Role)))
-        {
-            return ApiErrors.Result(context, StatusCodes.Status409Conflict, ErrorCodes.ResourceConflict, "You cannot deactivate yourself or change your own role");
-        }
-
         var changes = new UserChanges(request.DisplayName, request.Role, request.CustomerId, request.CustomerId is not null || request.ClearCustomer == true, request.Language, request.Skills, request.IsActive);
         var before = await store.GetAsync(id, cancellationToken);
-        var user = await store.UpdateAsync(id, changes, AuthApi.Audit(context, current.Actor), cancellationToken);
-        if (before is not null && user is not null && UserRules.EndsAccessTokens(before, user))
+        var outcome = await store.UpdateAsync(id, changes, context.Principal(), cancellationToken);
+        if (outcome.Value is not { } user)
+        {
+            return VersionedResources.Refusal(context, outcome.Refusal!);
+        }
+
+        if (before is not null && UserRules.EndsAccessTokens(before, user))
         {
             // Access tokens carry the role and company; they must not outlive a change of either, or a deactivation.
             await revocation.EndUserTokensAsync(id, cancellationToken);
         }
 
-        return user is null ? ApiErrors.NotFound(context, "User") : TypedResults.Ok(user);
+        return TypedResults.Ok(user);
     }
 }

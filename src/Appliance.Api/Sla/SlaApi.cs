@@ -3,7 +3,6 @@ using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Appliance.Api.Http;
 using Appliance.Api.Identity;
-using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
 using Appliance.Domain.Identity;
 using Appliance.Domain.Sla;
@@ -111,12 +110,14 @@ public static partial class SlaApi
         return policy is null ? ApiErrors.NotFound(context, "SLA policy") : TypedResults.Ok(View(policy));
     }
 
-    public static async Task<Created<SlaPolicyView>> CreateSlaPolicy(SlaPolicyInput request, HttpContext context, SlaPolicyStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Created<SlaPolicyView>, JsonHttpResult<ErrorEnvelope>>> CreateSlaPolicy(SlaPolicyInput request, HttpContext context, SlaPolicyStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         var definition = SlaPolicyRules.Validate(request);
-        var policy = await store.CreateAsync(definition, Audit(context), cancellationToken);
-        return TypedResults.Created($"/api/v1/sla-policies/{policy.Id}", View(policy));
+        var outcome = await store.CreateAsync(definition, context.Principal(), cancellationToken);
+        return outcome.Value is { } policy
+            ? TypedResults.Created($"/api/v1/sla-policies/{policy.Id}", View(policy))
+            : VersionedResources.Refusal(context, outcome.Refusal!);
     }
 
     public static async Task<Results<Ok<SlaPolicyView>, JsonHttpResult<ErrorEnvelope>>> ReplaceSlaPolicy(
@@ -124,27 +125,16 @@ public static partial class SlaApi
     {
         ArgumentNullException.ThrowIfNull(store);
         var definition = SlaPolicyRules.Validate(request);
-        var policy = await store.UpdateAsync(id, definition, Audit(context), cancellationToken);
-        return policy is null ? ApiErrors.NotFound(context, "SLA policy") : TypedResults.Ok(View(policy));
+        var outcome = await store.UpdateAsync(id, definition, context.Principal(), cancellationToken);
+        return outcome.Value is { } policy ? TypedResults.Ok(View(policy)) : VersionedResources.Refusal(context, outcome.Refusal!);
     }
 
     public static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteSlaPolicy(
         Guid id, HttpContext context, SlaPolicyStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var (outcome, assigned) = await store.DeleteAsync(id, Audit(context), cancellationToken);
-        return outcome switch
-        {
-            SlaPolicyDeletion.Deleted => TypedResults.NoContent(),
-            SlaPolicyDeletion.NotFound => ApiErrors.NotFound(context, "SLA policy"),
-            SlaPolicyDeletion.IsDefault => ApiErrors.Result(context, StatusCodes.Status409Conflict, ErrorCodes.ResourceConflict, "The default SLA policy cannot be deleted; make another policy the default first"),
-            _ => ApiErrors.Result(
-                context,
-                StatusCodes.Status409Conflict,
-                ErrorCodes.ResourceConflict,
-                $"The SLA policy is assigned to {assigned} customer(s); move them to another policy first",
-                [new ErrorDetail("assigned_customers", assigned.ToString(CultureInfo.InvariantCulture))]),
-        };
+        var outcome = await store.DeleteAsync(id, context.Principal(), cancellationToken);
+        return outcome.Refusal is { } refusal ? VersionedResources.Refusal(context, refusal) : TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<CustomerSlaAssignment>, JsonHttpResult<ErrorEnvelope>>> GetCustomerSlaPolicy(
@@ -165,8 +155,8 @@ public static partial class SlaApi
             throw new DomainValidationException([new FieldError("sla_policy_id", "Required: an SLA policy id, or null to follow the default policy")]);
         }
 
-        var assignment = await store.AssignAsync(id, request.SlaPolicyId, Audit(context), cancellationToken);
-        return assignment is null ? ApiErrors.NotFound(context, "Customer") : TypedResults.Ok(assignment);
+        var outcome = await store.AssignAsync(id, request.SlaPolicyId, context.Principal(), cancellationToken);
+        return outcome.Value is { } assignment ? TypedResults.Ok(assignment) : VersionedResources.Refusal(context, outcome.Refusal!);
     }
 
     public static async Task<Results<Ok<SlaPreview>, JsonHttpResult<ErrorEnvelope>>> PreviewSlaPolicy(
@@ -235,7 +225,6 @@ public static partial class SlaApi
         return start;
     }
 
-    private static AuditContext Audit(HttpContext context) => AuthApi.Audit(context, AuditActor.User(context.CurrentUser().Id));
 
     public static SlaPolicyView View(SlaPolicy policy)
     {

@@ -59,8 +59,8 @@ public static class CommentsApi
         ArgumentNullException.ThrowIfNull(store);
         var query = ListQuery.Parse(context.Request, Filters, [.. CommentStore.SortColumns.Keys], CommentStore.DefaultSort, ApiJsonContext.Default.TicketComment);
         var filter = new CommentFilter(query.Boolean("is_internal"), query.Uuid("author_id"));
-        return TicketRecords.ListOfTicketAsync(
-            context, query, ApiJsonContext.Default.TicketComment, () => store.ListAsync(ticketId, context.Actor(), filter, query.Sort, query.Page, cancellationToken), cancellationToken);
+        return VersionedResources.ListAsync(
+            context, query, () => store.ListAsync(ticketId, context.Actor(), filter, query.Sort, query.Page, cancellationToken), VersionedResources.Fields(ApiJsonContext.Default.TicketComment), "Ticket", cancellationToken);
     }
 
     public static async Task<Results<Created<TicketComment>, JsonHttpResult<ErrorEnvelope>>> CreateComment(
@@ -68,23 +68,17 @@ public static class CommentsApi
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
-        var actor = context.Actor();
-        var isInternal = request.IsInternal ?? false;
-        if (!TicketAccess.CanSeeComment(actor, isInternal))
-        {
-            return TicketRecords.Forbidden(context, "Customer users write public comments only", [new ErrorDetail("is_internal", "Must be false for customer users")]);
-        }
-
         var body = TicketRules.ValidateCommentBody(request.Body);
-        var write = await store.CreateAsync(ticketId, body, isInternal, actor, VersionedResources.ChangeContext(context), cancellationToken);
-        return TicketRecords.Created(context, write, "Ticket", comment => $"/api/v1/comments/{comment.Id}");
+        var outcome = await store.CreateAsync(ticketId, body, request.IsInternal ?? false, context.Principal(), cancellationToken);
+        return VersionedResources.Created(context, outcome, comment => $"/api/v1/comments/{comment.Id}");
     }
 
     public static Task<Results<Ok<TicketComment>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetComment(
         Guid id, HttpContext context, CommentStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return TicketRecords.GetAsync(context, "Comment", ApiJsonContext.Default.TicketComment, () => store.GetAsync(id, context.Actor(), cancellationToken));
+        return VersionedResources.GetAsync(
+            context, "Comment", ApiJsonContext.Default.TicketComment, [], () => store.GetAsync(id, context.Actor(), cancellationToken), VersionedResources.Fields(ApiJsonContext.Default.TicketComment), cancellationToken);
     }
 
     public static Task<Results<Ok<TicketComment>, JsonHttpResult<ErrorEnvelope>>> UpdateComment(
@@ -93,12 +87,12 @@ public static class CommentsApi
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
         var body = TicketRules.ValidateCommentBody(request.Body);
-        return TicketRecords.ChangeAsync(context, "Comment", expected => store.UpdateAsync(id, expected, body, context.Actor(), VersionedResources.ChangeContext(context), cancellationToken));
+        return VersionedResources.ChangeAsync(context, expected => store.UpdateAsync(id, expected, body, context.Principal(), cancellationToken));
     }
 
     public static Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteComment(Guid id, HttpContext context, CommentStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return TicketRecords.DeleteAsync(context, "Comment", expected => store.DeleteAsync(id, expected, context.Actor(), VersionedResources.ChangeContext(context), cancellationToken));
+        return VersionedResources.DeleteAsync(context, expected => store.DeleteAsync(id, expected, context.Principal(), cancellationToken));
     }
 }

@@ -17,8 +17,6 @@ public static class TicketsApi
     /// <summary>Where <c>include=assigned_to</c> puts the assignee (<c>assigned_to</c> itself stays the id).</summary>
     public const string AssigneeEmbed = "assignee";
 
-    public const string InvalidStatusTransition = "INVALID_STATUS_TRANSITION";
-
     internal static readonly QueryFilterCollection Filters = new(
         QueryFilter.AnyOf("status", TicketVocabulary.Statuses, "Tickets in any of these statuses (comma-separated)"),
         QueryFilter.AnyOf("priority", TicketVocabulary.Priorities, "Tickets of any of these priorities (comma-separated)"),
@@ -33,6 +31,8 @@ public static class TicketsApi
         QueryFilter.Search("Words or a ticket number, matched against number, title, description and public comments; sorts by relevance unless sort is given"));
 
     internal static readonly string[] Includes = [CustomerInclude, AssigneeInclude];
+
+    private const string What = "Ticket";
 
     public static IEndpointRouteBuilder MapTicketsApi(this IEndpointRouteBuilder routes)
     {
@@ -85,25 +85,25 @@ public static class TicketsApi
             query.Boolean("sla_breached"),
             query.Timestamp("created_after"),
             query.Timestamp("created_before"),
-            search,
-            TicketAccess.ScopeCustomer(actor),
-            PublicCommentsOnly: actor.IsCustomerUser);
+            search);
         var sort = search is not null && !sortGiven ? TicketStore.SearchSort : query.Sort;
-        return await VersionedResources.ListAsync(context, query, () => store.ListAsync(filter, sort, query.Page, cancellationToken), Shaper(store, actor), cancellationToken);
+        return await VersionedResources.ListAsync(context, query, () => store.ListAsync(filter, actor, sort, query.Page, cancellationToken), Shaper(store, actor), cancellationToken);
     }
 
     public static Task<Results<Ok<Ticket>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetTicket(
         Guid id, HttpContext context, TicketStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return GetAsync(context, store, () => store.GetAsync(id, cancellationToken), cancellationToken);
+        var actor = context.Actor();
+        return VersionedResources.GetAsync(context, What, ApiJsonContext.Default.Ticket, Includes, () => store.GetAsync(id, actor, cancellationToken), Shaper(store, actor), cancellationToken);
     }
 
     public static Task<Results<Ok<Ticket>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetTicketByNumber(
         long number, HttpContext context, TicketStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return GetAsync(context, store, () => store.GetByNumberAsync(number, cancellationToken), cancellationToken);
+        var actor = context.Actor();
+        return VersionedResources.GetAsync(context, What, ApiJsonContext.Default.Ticket, Includes, () => store.GetByNumberAsync(number, actor, cancellationToken), Shaper(store, actor), cancellationToken);
     }
 
     public static async Task<Results<Created<Ticket>, JsonHttpResult<ErrorEnvelope>>> CreateTicket(
@@ -116,60 +116,23 @@ public static class TicketsApi
         // Customer users open tickets through the portal, whatever the body says.
         var source = actor.IsCustomerUser ? "portal" : request.Source;
         var valid = TicketRules.ValidateNew(request.Title, request.Description, customerId, request.Priority, request.Category, request.Tags, source);
-        if (!TicketAccess.CanCreateFor(actor, valid.CustomerId))
-        {
-            return ApiErrors.Result(context, StatusCodes.Status403Forbidden, ErrorCodes.PermissionDenied, "You can open tickets for your own company only");
-        }
-
-        var ticket = await store.CreateAsync(valid, actor.Id, VersionedResources.ChangeContext(context), cancellationToken);
-        EntityTags.Write(context.Response, ticket.Version);
-        return TypedResults.Created($"/api/v1/tickets/{ticket.Id}", ticket);
+        var outcome = await store.CreateAsync(valid, context.Principal(), cancellationToken);
+        return VersionedResources.Created(context, outcome, ticket => $"/api/v1/tickets/{ticket.Id}");
     }
 
-    public static async Task<Results<Ok<Ticket>, JsonHttpResult<ErrorEnvelope>>> UpdateTicket(
+    public static Task<Results<Ok<Ticket>, JsonHttpResult<ErrorEnvelope>>> UpdateTicket(
         Guid id, UpdateTicketRequest request, HttpContext context, TicketStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
-        if (IfMatch(context, out var badIfMatch) is not { } expected)
-        {
-            return badIfMatch!;
-        }
-
         var changes = request.ToChanges();
-        TicketWriteResult result;
-        try
-        {
-            result = await store.UpdateAsync(id, expected, changes, context.Actor(), VersionedResources.ChangeContext(context), cancellationToken);
-        }
-        catch (TicketTransitionException refused)
-        {
-            var rejection = refused.Rejection;
-            var allowed = rejection.Allowed.Count == 0 ? "none" : string.Join(", ", rejection.Allowed);
-            return ApiErrors.Result(context, StatusCodes.Status422UnprocessableEntity, InvalidStatusTransition, rejection.Message, [
-                new ErrorDetail(rejection.Field, $"{rejection.Message}; allowed next statuses: {allowed}"),
-                .. rejection.Allowed.Select(status => new ErrorDetail("allowed_status", status)),
-            ]);
-        }
-
-        return WriteResult(context, result.Status, result.Ticket);
+        return VersionedResources.ChangeAsync(context, expected => store.UpdateAsync(id, expected, changes, context.Principal(), cancellationToken));
     }
 
-    public static async Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteTicket(Guid id, HttpContext context, TicketStore store, CancellationToken cancellationToken)
+    public static Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteTicket(Guid id, HttpContext context, TicketStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        if (IfMatch(context, out var badIfMatch) is not { } expected)
-        {
-            return badIfMatch!;
-        }
-
-        var status = await store.DeleteAsync(id, expected, context.Actor(), VersionedResources.ChangeContext(context), cancellationToken);
-        return status switch
-        {
-            TicketWriteStatus.Done => TypedResults.NoContent(),
-            TicketWriteStatus.Forbidden => Forbidden(context),
-            _ => ApiErrors.NotFound(context, "Ticket"),
-        };
+        return VersionedResources.DeleteAsync(context, expected => store.DeleteAsync(id, expected, context.Principal(), cancellationToken));
     }
 
     public static async Task<Results<Ok<Ticket>, JsonHttpResult<ErrorEnvelope>>> MergeTicket(
@@ -177,31 +140,24 @@ public static class TicketsApi
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
-        if (IfMatch(context, out var badIfMatch) is not { } expected)
-        {
-            return badIfMatch!;
-        }
-
         if (request.Into is not { } into || into == Guid.Empty)
         {
             return ApiErrors.Result(context, StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationError, "Invalid input data", [new ErrorDetail("into", "The id of the surviving ticket is required")]);
         }
 
-        var result = await store.MergeAsync(id, into, expected, context.Actor(), VersionedResources.ChangeContext(context), cancellationToken);
-        return WriteResult(context, result.Status, result.Merged);
+        return await VersionedResources.ChangeAsync(context, async expected =>
+        {
+            var outcome = await store.MergeAsync(id, into, expected, context.Principal(), cancellationToken);
+            return outcome.Value is { } merge ? WriteOutcome.Done(merge.Merged) : outcome.Refused<Ticket>();
+        });
     }
 
     public static async Task<Results<Ok<TicketWatchersResponse>, JsonHttpResult<ErrorEnvelope>>> ListWatchers(
         Guid id, HttpContext context, TicketStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var ticket = await store.GetAsync(id, cancellationToken);
-        if (ticket is null || !TicketAccess.CanView(context.Actor(), ticket.CustomerId))
-        {
-            return ApiErrors.NotFound(context, "Ticket");
-        }
-
-        return TypedResults.Ok(new TicketWatchersResponse(await store.WatchersAsync(id, cancellationToken)));
+        var watchers = await store.WatchersAsync(id, context.Actor(), cancellationToken);
+        return watchers is null ? ApiErrors.NotFound(context, What) : TypedResults.Ok(new TicketWatchersResponse(watchers));
     }
 
     public static async Task<Results<Created<TicketWatcher>, Ok<TicketWatcher>, JsonHttpResult<ErrorEnvelope>>> AddWatcher(
@@ -214,13 +170,12 @@ public static class TicketsApi
             return ApiErrors.Result(context, StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationError, "Invalid input data", [new ErrorDetail("user_id", "The watcher's user id is required")]);
         }
 
-        var change = await store.AddWatcherAsync(id, userId, context.Actor(), VersionedResources.ChangeContext(context), cancellationToken);
-        return change.Status switch
+        var outcome = await store.AddWatcherAsync(id, userId, context.Principal(), cancellationToken);
+        return outcome switch
         {
-            TicketWriteStatus.Done when change.Changed => TypedResults.Created($"/api/v1/tickets/{id}/watchers/{userId}", change.Watcher!),
-            TicketWriteStatus.Done => TypedResults.Ok(change.Watcher!),
-            TicketWriteStatus.Forbidden => Forbidden(context),
-            _ => ApiErrors.NotFound(context, "Ticket"),
+            { Value.Watcher: { } watcher, Changed: true } => TypedResults.Created($"/api/v1/tickets/{id}/watchers/{userId}", watcher),
+            { Value.Watcher: { } watcher } => TypedResults.Ok(watcher),
+            _ => VersionedResources.Refusal(context, outcome.Refusal!),
         };
     }
 
@@ -228,67 +183,9 @@ public static class TicketsApi
         Guid id, Guid userId, HttpContext context, TicketStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var change = await store.RemoveWatcherAsync(id, userId, context.Actor(), VersionedResources.ChangeContext(context), cancellationToken);
-        return change.Status switch
-        {
-            TicketWriteStatus.Done => TypedResults.NoContent(),
-            TicketWriteStatus.Forbidden => Forbidden(context),
-            _ => ApiErrors.NotFound(context, "Ticket"),
-        };
+        var outcome = await store.RemoveWatcherAsync(id, userId, context.Principal(), cancellationToken);
+        return outcome.Refusal is { } refusal ? VersionedResources.Refusal(context, refusal) : TypedResults.NoContent();
     }
-
-    private static async Task<Results<Ok<Ticket>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetAsync(
-        HttpContext context, TicketStore store, Func<Task<Ticket?>> read, CancellationToken cancellationToken)
-    {
-        var errors = new List<ErrorDetail>();
-        var representation = Representation.ParseSingle(context.Request, ApiJsonContext.Default.Ticket, Includes, errors);
-        if (errors.Count > 0)
-        {
-            return ApiErrors.BadQuery(context, errors);
-        }
-
-        var actor = context.Actor();
-        var ticket = await read();
-        // Another company's ticket answers exactly like a missing one, so customer users learn nothing about it.
-        if (ticket is null || !TicketAccess.CanView(actor, ticket.CustomerId))
-        {
-            return ApiErrors.NotFound(context, "Ticket");
-        }
-
-        EntityTags.Write(context.Response, ticket.Version);
-        if (representation.IsFull)
-        {
-            return TypedResults.Ok(ticket);
-        }
-
-        var shape = await Shaper(store, actor)(representation, [ticket], cancellationToken);
-        return TypedResults.Ok(shape(ticket));
-    }
-
-    private static Results<Ok<Ticket>, JsonHttpResult<ErrorEnvelope>> WriteResult(HttpContext context, TicketWriteStatus status, Ticket? ticket)
-    {
-        switch (status)
-        {
-            case TicketWriteStatus.Done:
-                EntityTags.Write(context.Response, ticket!.Version);
-                return TypedResults.Ok(ticket);
-            case TicketWriteStatus.Forbidden:
-                return Forbidden(context);
-            default:
-                return ApiErrors.NotFound(context, "Ticket");
-        }
-    }
-
-    /// <summary>The versions a change may apply to, or the 400 for a malformed <c>If-Match</c>.</summary>
-    private static ExpectedVersion? IfMatch(HttpContext context, out JsonHttpResult<ErrorEnvelope>? error)
-    {
-        var (expected, problem) = EntityTags.ReadIfMatch(context.Request);
-        error = expected is null ? ApiErrors.Result(context, StatusCodes.Status400BadRequest, ErrorCodes.InvalidInput, "Malformed If-Match header", [problem!]) : null;
-        return expected;
-    }
-
-    private static JsonHttpResult<ErrorEnvelope> Forbidden(HttpContext context) =>
-        ApiErrors.Result(context, StatusCodes.Status403Forbidden, ErrorCodes.PermissionDenied, "Technicians change only tickets assigned to them (or take an unassigned one)");
 
     /// <summary>Embeds the page's customers and assignees, each loaded once for the whole page.</summary>
     private static Shaper<Ticket> Shaper(TicketStore store, Actor actor) => async (representation, items, cancellationToken) =>

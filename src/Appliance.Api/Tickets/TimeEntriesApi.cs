@@ -104,11 +104,12 @@ public static class TimeEntriesApi
         ArgumentNullException.ThrowIfNull(store);
         var query = Query(context, TicketFilters);
         var filter = Filter(query, ticketId);
-        return TicketRecords.ListOfTicketAsync(
+        return VersionedResources.ListAsync(
             context,
             query,
-            ApiJsonContext.Default.TimeEntry,
             async () => await store.TicketExistsAsync(ticketId, cancellationToken) ? await store.ListAsync(filter, query.Sort, query.Page, cancellationToken) : null,
+            VersionedResources.Fields(ApiJsonContext.Default.TimeEntry),
+            "Ticket",
             cancellationToken);
     }
 
@@ -119,7 +120,7 @@ public static class TimeEntriesApi
         ArgumentNullException.ThrowIfNull(store);
         var query = Query(context, Filters);
         var filter = Filter(query, query.Uuid("ticket_id"));
-        return VersionedResources.ListAsync(context, query, () => store.ListAsync(filter, query.Sort, query.Page, cancellationToken), TicketRecords.Fields(ApiJsonContext.Default.TimeEntry), cancellationToken);
+        return VersionedResources.ListAsync(context, query, () => store.ListAsync(filter, query.Sort, query.Page, cancellationToken), VersionedResources.Fields(ApiJsonContext.Default.TimeEntry), cancellationToken);
     }
 
     public static async Task<Results<Created<TimeEntry>, JsonHttpResult<ErrorEnvelope>>> CreateTimeEntry(
@@ -128,15 +129,16 @@ public static class TimeEntriesApi
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
         var valid = TimeEntryRules.Validate(request.WorkDate, request.Minutes, request.StartedAt, request.EndedAt, request.Billable, request.WorkType, request.Note, store.Today);
-        var write = await store.CreateAsync(ticketId, request.UserId, valid, context.Actor(), VersionedResources.ChangeContext(context), cancellationToken);
-        return TicketRecords.Created(context, write, "Ticket", entry => $"/api/v1/time-entries/{entry.Id}");
+        var outcome = await store.CreateAsync(ticketId, request.UserId, valid, context.Principal(), cancellationToken);
+        return VersionedResources.Created(context, outcome, entry => $"/api/v1/time-entries/{entry.Id}");
     }
 
     public static Task<Results<Ok<TimeEntry>, Ok<Shaped>, JsonHttpResult<ErrorEnvelope>>> GetTimeEntry(
         Guid id, HttpContext context, TimeEntryStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return TicketRecords.GetAsync(context, "Time entry", ApiJsonContext.Default.TimeEntry, () => store.GetAsync(id, cancellationToken));
+        return VersionedResources.GetAsync(
+            context, "Time entry", ApiJsonContext.Default.TimeEntry, [], () => store.GetAsync(id, cancellationToken), VersionedResources.Fields(ApiJsonContext.Default.TimeEntry), cancellationToken);
     }
 
     public static Task<Results<Ok<TimeEntry>, JsonHttpResult<ErrorEnvelope>>> UpdateTimeEntry(
@@ -145,13 +147,13 @@ public static class TimeEntriesApi
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(store);
         var patch = request.ToPatch();
-        return TicketRecords.ChangeAsync(context, "Time entry", expected => store.UpdateAsync(id, expected, patch, context.Actor(), VersionedResources.ChangeContext(context), cancellationToken));
+        return VersionedResources.ChangeAsync(context, expected => store.UpdateAsync(id, expected, patch, context.Principal(), cancellationToken));
     }
 
     public static Task<Results<NoContent, JsonHttpResult<ErrorEnvelope>>> DeleteTimeEntry(Guid id, HttpContext context, TimeEntryStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return TicketRecords.DeleteAsync(context, "Time entry", expected => store.DeleteAsync(id, expected, context.Actor(), VersionedResources.ChangeContext(context), cancellationToken));
+        return VersionedResources.DeleteAsync(context, expected => store.DeleteAsync(id, expected, context.Principal(), cancellationToken));
     }
 
     public static Task<Results<Ok<TimeEntry>, JsonHttpResult<ErrorEnvelope>>> ApproveTimeEntry(Guid id, HttpContext context, TimeEntryStore store, CancellationToken cancellationToken) =>
@@ -160,16 +162,10 @@ public static class TimeEntriesApi
     public static Task<Results<Ok<TimeEntry>, JsonHttpResult<ErrorEnvelope>>> UnapproveTimeEntry(Guid id, HttpContext context, TimeEntryStore store, CancellationToken cancellationToken) =>
         SetApprovalAsync(id, approve: false, context, store, cancellationToken);
 
-    private static async Task<Results<Ok<TimeEntry>, JsonHttpResult<ErrorEnvelope>>> SetApprovalAsync(Guid id, bool approve, HttpContext context, TimeEntryStore store, CancellationToken cancellationToken)
+    private static Task<Results<Ok<TimeEntry>, JsonHttpResult<ErrorEnvelope>>> SetApprovalAsync(Guid id, bool approve, HttpContext context, TimeEntryStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var actor = context.Actor();
-        if (!TimeEntryRules.CanApprove(actor))
-        {
-            return TicketRecords.Forbidden(context, "Approving time needs billing approval rights or the service manager role");
-        }
-
-        return await TicketRecords.ChangeAsync(context, "Time entry", expected => store.SetApprovalAsync(id, approve, expected, actor, VersionedResources.ChangeContext(context), cancellationToken));
+        return VersionedResources.ChangeAsync(context, expected => store.SetApprovalAsync(id, approve, expected, context.Principal(), cancellationToken));
     }
 
     private static ListQuery Query(HttpContext context, QueryFilterCollection filters) =>

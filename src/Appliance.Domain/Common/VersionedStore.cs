@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization.Metadata;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Events;
+using Appliance.Domain.Identity;
 using Appliance.Platform;
 using Npgsql;
 
@@ -16,8 +17,9 @@ public interface IVersioned
 
 /// <summary>
 /// The write path shared by versioned, soft-deleted entities: create, partial update under an expected version,
-/// soft delete. Each runs in one transaction together with its audit row and outbox event (<see cref="ChangeLog"/>);
-/// a duplicate is reported with the id of the record that holds the value; nothing is written on any failure.
+/// soft delete. Each runs in one transaction together with its audit row and outbox event (<see cref="ChangeLog"/>)
+/// and reports a <see cref="WriteOutcome{T}"/>: a duplicate names the record that holds the value, a stale If-Match the
+/// current version; nothing is written on any refusal.
 /// </summary>
 /// <typeparam name="T">The entity as read (the API's representation).</typeparam>
 /// <typeparam name="TData">The validated, writable fields (a record, so "nothing changed" is plain equality).</typeparam>
@@ -29,6 +31,9 @@ public abstract class VersionedStore<T, TData>(NpgsqlDataSource dataSource)
 
     /// <summary>The audit entity type and event prefix: <c>customer</c>.</summary>
     protected abstract string EntityType { get; }
+
+    /// <summary>How refusals name the record: <c>Customer not found</c>.</summary>
+    protected virtual string What => char.ToUpperInvariant(EntityType[0]) + EntityType[1..];
 
     protected abstract string Table { get; }
 
@@ -103,13 +108,14 @@ public abstract class VersionedStore<T, TData>(NpgsqlDataSource dataSource)
         CancellationToken cancellationToken) =>
         PagedQuery.ReadAsync(dataSource, Columns, $"FROM {Table} WHERE deleted_at IS NULL AND {conditions}", SqlSort.OrderBy(sort, sortColumns, "id"), bind, page, Map, cancellationToken);
 
-    protected Task<T> CreateCoreAsync(Guid? parent, TData data, AuditContext audit, CancellationToken cancellationToken)
+    protected Task<WriteOutcome<T>> CreateCoreAsync(Guid? parent, TData data, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return RetryOnDeadlockAsync(() => CreateOnceAsync(parent, data, audit, cancellationToken));
+        ArgumentNullException.ThrowIfNull(principal);
+        return WriteOutcome.CatchAsync(() => RetryOnDeadlockAsync(() => CreateOnceAsync(parent, data, principal.Audit, cancellationToken)));
     }
 
-    private async Task<T> CreateOnceAsync(Guid? parent, TData data, AuditContext audit, CancellationToken cancellationToken)
+    private async Task<WriteOutcome<T>> CreateOnceAsync(Guid? parent, TData data, AuditContext audit, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -124,22 +130,26 @@ public abstract class VersionedStore<T, TData>(NpgsqlDataSource dataSource)
             ?? throw new InvalidOperationException($"INSERT INTO {Table} returned no row");
         await ChangeLog.RecordAsync(connection, transaction, audit, EntityType, created.Id, ChangeLog.Created, null, created, TypeInfo, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return created;
+        return WriteOutcome.Done(created);
     }
 
     /// <summary>
     /// Applies <paramref name="change"/> (validation; it throws <see cref="DomainValidationException"/>) to the locked
-    /// current row. Null when there is no live row; the unchanged row, with nothing written, when nothing changes.
+    /// current row; <see cref="WriteOutcome.Unchanged{T}"/>, with nothing written, when nothing changes.
     /// </summary>
-    public async Task<T?> UpdateAsync(Guid id, ExpectedVersion expected, Func<T, TData> change, AuditContext audit, CancellationToken cancellationToken)
+    public Task<WriteOutcome<T>> UpdateAsync(Guid id, ExpectedVersion expected, Func<T, TData> change, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
-        return await ChangeAsync(id, expected, null, (connection, transaction, before) => UpdateLockedAsync(connection, transaction, before, change(before), audit, cancellationToken), cancellationToken);
+        ArgumentNullException.ThrowIfNull(principal);
+        return ChangeAsync(id, expected, (connection, transaction, before) => UpdateLockedAsync(connection, transaction, before, change(before), principal.Audit, cancellationToken), cancellationToken);
     }
 
-    /// <summary>Soft delete: the row disappears from reads and frees its unique values. False when there is no live row.</summary>
-    public Task<bool> DeleteAsync(Guid id, ExpectedVersion expected, AuditContext audit, CancellationToken cancellationToken) =>
-        ChangeAsync(id, expected, false, (connection, transaction, before) => DeleteLockedAsync(connection, transaction, before, audit, cancellationToken), cancellationToken);
+    /// <summary>Soft delete: the row disappears from reads and frees its unique values. The outcome carries the row as it was.</summary>
+    public Task<WriteOutcome<T>> DeleteAsync(Guid id, ExpectedVersion expected, Principal principal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return ChangeAsync(id, expected, (connection, transaction, before) => DeleteLockedAsync(connection, transaction, before, principal.Audit, cancellationToken), cancellationToken);
+    }
 
     /// <summary>
     /// Runs <paramref name="attempt"/> (one whole transaction) again when a concurrent writer made it fail in a way a
@@ -169,36 +179,40 @@ public abstract class VersionedStore<T, TData>(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Locks the live row, checks the caller's version, applies <paramref name="apply"/> and commits.</summary>
-    private Task<TResult> ChangeAsync<TResult>(
-        Guid id, ExpectedVersion expected, TResult missing, Func<NpgsqlConnection, NpgsqlTransaction, T, Task<TResult>> apply, CancellationToken cancellationToken)
+    private Task<WriteOutcome<T>> ChangeAsync(
+        Guid id, ExpectedVersion expected, Func<NpgsqlConnection, NpgsqlTransaction, T, Task<WriteOutcome<T>>> apply, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(expected);
-        return RetryOnDeadlockAsync(() => ChangeOnceAsync(id, expected, missing, apply, cancellationToken));
+        return WriteOutcome.CatchAsync(() => RetryOnDeadlockAsync(() => ChangeOnceAsync(id, expected, apply, cancellationToken)));
     }
 
-    private async Task<TResult> ChangeOnceAsync<TResult>(
-        Guid id, ExpectedVersion expected, TResult missing, Func<NpgsqlConnection, NpgsqlTransaction, T, Task<TResult>> apply, CancellationToken cancellationToken)
+    private async Task<WriteOutcome<T>> ChangeOnceAsync(
+        Guid id, ExpectedVersion expected, Func<NpgsqlConnection, NpgsqlTransaction, T, Task<WriteOutcome<T>>> apply, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var rows = await ReadAllAsync(connection, transaction, $"SELECT {Columns} FROM {Table} WHERE id = @id AND deleted_at IS NULL FOR UPDATE", p => p.Add(new NpgsqlParameter<Guid>("id", id)), cancellationToken);
         if (rows.Count == 0)
         {
-            return missing;
+            return WriteOutcome.NotFound<T>(What);
         }
 
-        expected.Check(EntityType, rows[0].Version);
+        if (!expected.Accepts(rows[0].Version))
+        {
+            return WriteOutcome.Stale<T>(EntityType, rows[0].Version);
+        }
+
         var result = await apply(connection, transaction, rows[0]);
         await transaction.CommitAsync(cancellationToken);
         return result;
     }
 
-    private async Task<T?> UpdateLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, T before, TData data, AuditContext audit, CancellationToken cancellationToken)
+    private async Task<WriteOutcome<T>> UpdateLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, T before, TData data, AuditContext audit, CancellationToken cancellationToken)
     {
         var id = before.Id;
         if (EqualityComparer<TData>.Default.Equals(data, DataOf(before)))
         {
-            return before;
+            return WriteOutcome.Unchanged(before);
         }
 
         var parent = ParentOf(before);
@@ -216,10 +230,10 @@ public abstract class VersionedStore<T, TData>(NpgsqlDataSource dataSource)
             p => p.Add(new NpgsqlParameter<int>("version", before.Version)))
             ?? throw new PreconditionFailedException(EntityType, before.Version);
         await ChangeLog.RecordAsync(connection, transaction, audit, EntityType, id, ChangeLog.Updated, before, after, TypeInfo, cancellationToken);
-        return after;
+        return WriteOutcome.Done(after);
     }
 
-    private async Task<bool> DeleteLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, T before, AuditContext audit, CancellationToken cancellationToken)
+    private async Task<WriteOutcome<T>> DeleteLockedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, T before, AuditContext audit, CancellationToken cancellationToken)
     {
         var id = before.Id;
         await BeforeDeleteAsync(connection, transaction, before, cancellationToken);
@@ -235,7 +249,7 @@ public abstract class VersionedStore<T, TData>(NpgsqlDataSource dataSource)
 
         await ChangeLog.RecordAsync(connection, transaction, audit, EntityType, id, ChangeLog.Deleted, before, null, TypeInfo, cancellationToken);
         await AfterDeleteAsync(connection, transaction, before, audit, cancellationToken);
-        return true;
+        return WriteOutcome.Done(before);
     }
 
     /// <summary>Soft-deletes every live row matching <paramref name="condition"/>, each with its audit row and event.</summary>

@@ -1,5 +1,6 @@
 using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
+using Appliance.Domain.Identity;
 using Appliance.Platform;
 using Npgsql;
 using NpgsqlTypes;
@@ -23,8 +24,8 @@ public abstract class CustomerChildStore<T, TData>(NpgsqlDataSource dataSource) 
     /// <summary>The ORDER BY of embedded lists.</summary>
     protected abstract string EmbeddedOrder { get; }
 
-    public Task<T> CreateAsync(Guid customerId, TData data, AuditContext audit, CancellationToken cancellationToken) =>
-        CreateCoreAsync(customerId, data, audit, cancellationToken);
+    public Task<WriteOutcome<T>> CreateAsync(Guid customerId, TData data, Principal principal, CancellationToken cancellationToken) =>
+        CreateCoreAsync(customerId, data, principal, cancellationToken);
 
     /// <summary>
     /// A page of live rows, of one customer when <paramref name="customerId"/> is given, matching

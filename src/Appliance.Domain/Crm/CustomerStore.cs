@@ -2,6 +2,7 @@ using System.Text.Json.Serialization.Metadata;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
 using Appliance.Domain.Events;
+using Appliance.Domain.Identity;
 using Appliance.Platform;
 using Npgsql;
 using NpgsqlTypes;
@@ -71,8 +72,8 @@ public sealed class CustomerStore(NpgsqlDataSource dataSource, ContactStore cont
             cancellationToken);
     }
 
-    public Task<Customer> CreateAsync(CustomerData customer, AuditContext audit, CancellationToken cancellationToken) =>
-        CreateCoreAsync(null, customer, audit, cancellationToken);
+    public Task<WriteOutcome<Customer>> CreateAsync(CustomerData customer, Principal principal, CancellationToken cancellationToken) =>
+        CreateCoreAsync(null, customer, principal, cancellationToken);
 
     /// <summary>
     /// Takes a share lock on a live customer, so it cannot be deleted while a contact or site is added to it;

@@ -8,12 +8,8 @@ namespace Appliance.Domain.Identity;
 
 public sealed record ApiKeyFilter(string? Status, string? Search);
 
-public enum RevokeOutcome
-{
-    NotFound,
-    Revoked,
-    AlreadyRevoked,
-}
+/// <summary>A new key with its full text, which is shown once.</summary>
+public sealed record CreatedKey(ApiKey Key, string Secret);
 
 /// <summary>API keys in PostgreSQL; creation and revocation write their audit rows in the same transaction.</summary>
 public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
@@ -37,9 +33,11 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
     private const string Columns = "id, name, prefix, permissions, created_by, created_at, expires_at, last_used_at, revoked_at, " + StatusSql;
 
     /// <summary>Stores a new key and returns it with its full text (shown once). A prefix collision draws a new key.</summary>
-    public async Task<(ApiKey Key, string Secret)> CreateAsync(NewApiKey key, Guid createdBy, AuditContext audit, CancellationToken cancellationToken)
+    public async Task<WriteOutcome<CreatedKey>> CreateAsync(NewApiKey key, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(principal);
+        var (createdBy, audit) = (principal.Actor.Id, principal.Audit);
         for (var attempt = 1; ; attempt++)
         {
             var generated = ApiKeyRules.Generate();
@@ -74,7 +72,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
             var values = new AuditValues().Add("name", created.Name).Add("prefix", created.Prefix).Add("permissions", created.Permissions).Add("expires_at", created.ExpiresAt);
             await AuditLog.WriteAsync(connection, transaction, audit, new AuditEntry("api_key", created.Id.ToString(), "api_key.created", null, values.ToString()), cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return (created, generated.Key);
+            return WriteOutcome.Done(new CreatedKey(created, generated.Key));
         }
     }
 
@@ -111,8 +109,11 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Revokes a key. Revoking a revoked key changes nothing and writes no second audit row.</summary>
-    public async Task<RevokeOutcome> RevokeAsync(Guid id, Guid revokedBy, AuditContext audit, CancellationToken cancellationToken)
+    /// <summary>Revokes a key; revoking a revoked key changes nothing (<see cref="WriteOutcome.Unchanged{T}"/>).</summary>
+    public async Task<WriteOutcome<ApiKey>> RevokeAsync(Guid id, Principal principal, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(principal);
+        var (revokedBy, audit) = (principal.Actor.Id, principal.Audit);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var update = new NpgsqlCommand(
@@ -134,17 +135,26 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
 
         if (found == 0)
         {
-            return RevokeOutcome.NotFound;
+            return WriteOutcome.NotFound<ApiKey>("API key");
+        }
+
+        ApiKey after;
+        await using (var read = new NpgsqlCommand($"SELECT {Columns} FROM api_keys WHERE id = @id", connection, transaction))
+        {
+            read.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            after = Map(reader);
         }
 
         if (revoked == 0)
         {
-            return RevokeOutcome.AlreadyRevoked;
+            return WriteOutcome.Unchanged(after);
         }
 
         await AuditLog.WriteAsync(connection, transaction, audit, new AuditEntry("api_key", id.ToString(), "api_key.revoked"), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return RevokeOutcome.Revoked;
+        return WriteOutcome.Done(after);
     }
 
     /// <summary>The key with this prefix (indexed: the prefix is unique), or null.</summary>

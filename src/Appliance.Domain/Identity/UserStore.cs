@@ -66,9 +66,16 @@ public sealed class UserStore(NpgsqlDataSource dataSource)
             cancellationToken);
     }
 
-    public async Task<User> CreateAsync(NewUser user, AuditContext audit, CancellationToken cancellationToken)
+    /// <summary>Creates a user; an email already registered is a conflict naming the field.</summary>
+    public Task<WriteOutcome<User>> CreateAsync(NewUser user, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(principal);
+        return WriteOutcome.CatchAsync(() => CreateOnceAsync(user, principal.Audit, cancellationToken));
+    }
+
+    private async Task<WriteOutcome<User>> CreateOnceAsync(NewUser user, AuditContext audit, CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(
@@ -104,12 +111,23 @@ public sealed class UserStore(NpgsqlDataSource dataSource)
 
         await AuditLog.WriteAsync(connection, transaction, audit, new AuditEntry("user", created.Id.ToString(), "created", null, Describe(created)), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return created;
+        return WriteOutcome.Done(created);
     }
 
-    public async Task<User?> UpdateAsync(Guid id, UserChanges changes, AuditContext audit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Changes a user. Nobody deactivates themselves or changes their own role (an admin could lock the appliance out);
+    /// deactivation also revokes the user's refresh tokens in the same transaction.
+    /// </summary>
+    public async Task<WriteOutcome<User>> UpdateAsync(Guid id, UserChanges changes, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(changes);
+        ArgumentNullException.ThrowIfNull(principal);
+        var (actor, audit) = (principal.Actor, principal.Audit);
+        if (id == actor.Id && (changes.IsActive == false || (changes.Role is not null && changes.Role != actor.Role)))
+        {
+            return WriteOutcome.Conflict<User>(WriteOutcome.ConflictCode, "You cannot deactivate yourself or change your own role");
+        }
+
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         User? before;
@@ -122,7 +140,7 @@ public sealed class UserStore(NpgsqlDataSource dataSource)
 
         if (before is null)
         {
-            return null;
+            return WriteOutcome.NotFound<User>("User");
         }
 
         UserRules.ValidateChanges(before, changes);
@@ -173,7 +191,7 @@ public sealed class UserStore(NpgsqlDataSource dataSource)
 
         await AuditLog.WriteAsync(connection, transaction, audit, new AuditEntry("user", id.ToString(), "updated", Describe(before), Describe(after)), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return after;
+        return WriteOutcome.Done(after);
     }
 
     public async Task RecordLoginAsync(Guid id, string? rehash, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
+using Appliance.Domain.Identity;
 using Appliance.Platform;
 using Npgsql;
 using NpgsqlTypes;
@@ -12,14 +13,6 @@ public sealed record SlaPolicyFilter(string? Search, bool? IsDefault);
 /// <summary>A customer's SLA assignment: its own policy (null: it follows the default) and the policy that applies.</summary>
 public sealed record CustomerSlaAssignment(Guid CustomerId, Guid? SlaPolicyId, Guid EffectivePolicyId, string EffectivePolicyName);
 
-public enum SlaPolicyDeletion
-{
-    Deleted,
-    NotFound,
-    IsDefault,
-    Assigned,
-}
-
 /// <summary>
 /// SLA policies in PostgreSQL: parameterised SQL and explicit row mappers. Every change takes a table lock that
 /// serialises policy changes and customer assignments (admin operations, rare), so "exactly one default" and
@@ -27,6 +20,8 @@ public enum SlaPolicyDeletion
 /// </summary>
 public sealed class SlaPolicyStore(NpgsqlDataSource dataSource)
 {
+    private const string What = "SLA policy";
+
     public static readonly IReadOnlyDictionary<string, string> SortColumns = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["name"] = "lower(name)",
@@ -113,9 +108,16 @@ public sealed class SlaPolicyStore(NpgsqlDataSource dataSource)
         return await ReadAssignmentAsync(connection, null, customerId, cancellationToken);
     }
 
-    public async Task<SlaPolicy> CreateAsync(SlaPolicyDefinition definition, AuditContext audit, CancellationToken cancellationToken)
+    /// <summary>Creates a policy; a name in use is a conflict naming the policy that has it.</summary>
+    public Task<WriteOutcome<SlaPolicy>> CreateAsync(SlaPolicyDefinition definition, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(principal);
+        return WriteOutcome.CatchAsync(() => CreateOnceAsync(definition, principal.Audit, cancellationToken));
+    }
+
+    private async Task<WriteOutcome<SlaPolicy>> CreateOnceAsync(SlaPolicyDefinition definition, AuditContext audit, CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, transaction, LockPolicies, _ => { }, cancellationToken);
@@ -149,20 +151,26 @@ public sealed class SlaPolicyStore(NpgsqlDataSource dataSource)
         var created = (await ReadAsync(connection, transaction, id, lockRow: false, cancellationToken))!;
         await AuditLog.WriteAsync(connection, transaction, audit, new AuditEntry("sla_policy", id.ToString(), "created", null, Describe(created)), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return created;
+        return WriteOutcome.Done(created);
     }
 
-    /// <summary>Replaces a policy's definition; null when it does not exist.</summary>
-    public async Task<SlaPolicy?> UpdateAsync(Guid id, SlaPolicyDefinition definition, AuditContext audit, CancellationToken cancellationToken)
+    /// <summary>Replaces a policy's definition.</summary>
+    public Task<WriteOutcome<SlaPolicy>> UpdateAsync(Guid id, SlaPolicyDefinition definition, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(principal);
+        return WriteOutcome.CatchAsync(() => UpdateOnceAsync(id, definition, principal.Audit, cancellationToken));
+    }
+
+    private async Task<WriteOutcome<SlaPolicy>> UpdateOnceAsync(Guid id, SlaPolicyDefinition definition, AuditContext audit, CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, transaction, LockPolicies, _ => { }, cancellationToken);
         var before = await ReadAsync(connection, transaction, id, lockRow: true, cancellationToken);
         if (before is null)
         {
-            return null;
+            return WriteOutcome.NotFound<SlaPolicy>(What);
         }
 
         if (before.IsDefault && definition.IsDefault == false)
@@ -205,32 +213,37 @@ public sealed class SlaPolicyStore(NpgsqlDataSource dataSource)
         var after = (await ReadAsync(connection, transaction, id, lockRow: false, cancellationToken))!;
         await AuditLog.WriteAsync(connection, transaction, audit, new AuditEntry("sla_policy", id.ToString(), "updated", Describe(before), Describe(after)), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return after;
+        return WriteOutcome.Done(after);
     }
 
     /// <summary>
     /// Deletes a policy unless it is the default or assigned to a customer. Soft-deleted customers that still point at
     /// it are moved back to the default (audited), so they cannot block the delete invisibly.
     /// </summary>
-    public async Task<(SlaPolicyDeletion Outcome, long AssignedCustomers)> DeleteAsync(Guid id, AuditContext audit, CancellationToken cancellationToken)
+    public async Task<WriteOutcome<SlaPolicy>> DeleteAsync(Guid id, Principal principal, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(principal);
+        var audit = principal.Audit;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, transaction, LockPolicies, _ => { }, cancellationToken);
         var before = await ReadAsync(connection, transaction, id, lockRow: true, cancellationToken);
         if (before is null)
         {
-            return (SlaPolicyDeletion.NotFound, 0);
+            return WriteOutcome.NotFound<SlaPolicy>(What);
         }
 
         if (before.IsDefault)
         {
-            return (SlaPolicyDeletion.IsDefault, before.AssignedCustomers);
+            return WriteOutcome.Conflict<SlaPolicy>(WriteOutcome.ConflictCode, "The default SLA policy cannot be deleted; make another policy the default first");
         }
 
         if (before.AssignedCustomers > 0)
         {
-            return (SlaPolicyDeletion.Assigned, before.AssignedCustomers);
+            return WriteOutcome.Conflict<SlaPolicy>(
+                WriteOutcome.ConflictCode,
+                $"The SLA policy is assigned to {before.AssignedCustomers} customer(s); move them to another policy first",
+                [new FieldError("assigned_customers", before.AssignedCustomers.ToString(CultureInfo.InvariantCulture))]);
         }
 
         var detached = new List<Guid>();
@@ -255,12 +268,14 @@ public sealed class SlaPolicyStore(NpgsqlDataSource dataSource)
         await ExecuteAsync(connection, transaction, "DELETE FROM sla_policies WHERE id = @id", p => p.Add(new NpgsqlParameter<Guid>("id", id)), cancellationToken);
         await AuditLog.WriteAsync(connection, transaction, audit, new AuditEntry("sla_policy", id.ToString(), "deleted", Describe(before), null), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return (SlaPolicyDeletion.Deleted, 0);
+        return WriteOutcome.Done(before);
     }
 
-    /// <summary>Gives a customer its own policy, or (null) lets it follow the default. Null when the customer does not exist.</summary>
-    public async Task<CustomerSlaAssignment?> AssignAsync(Guid customerId, Guid? policyId, AuditContext audit, CancellationToken cancellationToken)
+    /// <summary>Gives a customer its own policy, or (null) lets it follow the default.</summary>
+    public async Task<WriteOutcome<CustomerSlaAssignment>> AssignAsync(Guid customerId, Guid? policyId, Principal principal, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(principal);
+        var audit = principal.Audit;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, transaction, LockPolicies, _ => { }, cancellationToken);
@@ -271,7 +286,7 @@ public sealed class SlaPolicyStore(NpgsqlDataSource dataSource)
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
             {
-                return null;
+                return WriteOutcome.NotFound<CustomerSlaAssignment>("Customer");
             }
 
             previous = reader.IsDBNull(0) ? null : reader.GetGuid(0);
@@ -300,7 +315,7 @@ public sealed class SlaPolicyStore(NpgsqlDataSource dataSource)
         await AuditLog.WriteAsync(connection, transaction, audit, AssignmentEntry(customerId, previous, policyId), cancellationToken);
         var assignment = (await ReadAssignmentAsync(connection, transaction, customerId, cancellationToken))!;
         await transaction.CommitAsync(cancellationToken);
-        return assignment;
+        return WriteOutcome.Done(assignment);
     }
 
     private static async Task<CustomerSlaAssignment?> ReadAssignmentAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid customerId, CancellationToken cancellationToken)

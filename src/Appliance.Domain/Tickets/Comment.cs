@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Appliance.Domain.Common;
 using Appliance.Domain.Identity;
 
@@ -51,46 +49,3 @@ public static class CommentRules
             : "Only the author, a service manager or an admin may change this comment";
     }
 }
-
-/// <summary>The outcome of a write that depends on the caller and the record's state; nothing is written unless Done.</summary>
-public enum RecordWriteStatus
-{
-    Done,
-
-    /// <summary>No live record, its ticket is gone, or the caller may not see it (other companies, internal comments).</summary>
-    NotFound,
-
-    /// <summary>The caller sees the record but may not make this change.</summary>
-    Forbidden,
-
-    /// <summary>A time entry is approved: locked until it is unapproved (or approve was asked twice).</summary>
-    Approved,
-
-    /// <summary>Unapprove on an entry that is not approved.</summary>
-    NotApproved,
-
-    /// <summary>The ticket was merged into another; new work goes there.</summary>
-    TicketMerged,
-}
-
-/// <summary>What a write did: <see cref="Value"/> is the record after it when <see cref="Status"/> is Done, null otherwise.</summary>
-public sealed record RecordWrite<T>(RecordWriteStatus Status, T? Value, string? Message = null)
-    where T : class;
-
-public static class RecordWrite
-{
-    public static RecordWrite<T> Done<T>(T value)
-        where T : class => new(RecordWriteStatus.Done, value);
-
-    public static RecordWrite<T> Refused<T>(RecordWriteStatus status, string? message = null)
-        where T : class => new(status, null, message);
-}
-
-/// <summary>How comments and time entries appear in audit values and event payloads (snake_case, generated at compile time).</summary>
-[JsonSourceGenerationOptions(
-    JsonSerializerDefaults.Web,
-    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
-    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
-[JsonSerializable(typeof(TicketComment))]
-[JsonSerializable(typeof(TimeEntry))]
-public sealed partial class ServiceDeskJsonContext : JsonSerializerContext;

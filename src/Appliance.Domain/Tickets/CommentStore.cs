@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
 using Appliance.Domain.Events;
@@ -86,21 +85,27 @@ public sealed class CommentStore(NpgsqlDataSource dataSource, TimeProvider time)
     /// locked first and the stamp is written only while it is still empty, so two first replies racing stamp it once.
     /// A customer's comment never changes the ticket's status (a <c>waiting_customer</c> ticket stays there until staff move it).
     /// </summary>
-    public async Task<RecordWrite<TicketComment>> CreateAsync(Guid ticketId, string body, bool isInternal, Actor actor, AuditContext audit, CancellationToken cancellationToken)
+    public async Task<WriteOutcome<TicketComment>> CreateAsync(Guid ticketId, string body, bool isInternal, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
-        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(principal);
+        var (actor, audit) = (principal.Actor, principal.Audit);
+        if (!TicketAccess.CanSeeComment(actor, isInternal))
+        {
+            return WriteOutcome.Forbidden<TicketComment>("Customer users write public comments only", [new FieldError("is_internal", "Must be false for customer users")]);
+        }
+
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var ticket = await TicketRows.ReadAsync(connection, transaction, ticketId, TicketRows.Lock.NoKeyUpdate, cancellationToken);
         if (ticket is null || !TicketAccess.CanView(actor, ticket.CustomerId))
         {
-            return RecordWrite.Refused<TicketComment>(RecordWriteStatus.NotFound);
+            return WriteOutcome.NotFound<TicketComment>("Ticket");
         }
 
         if (!TicketAccess.CanComment(actor, ticket.CustomerId, isInternal))
         {
-            return RecordWrite.Refused<TicketComment>(RecordWriteStatus.Forbidden, "Customer users write public comments only");
+            return WriteOutcome.Forbidden<TicketComment>("Customer users write public comments only");
         }
 
         DateTimeOffset? firstResponse = null;
@@ -147,18 +152,19 @@ public sealed class CommentStore(NpgsqlDataSource dataSource, TimeProvider time)
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return RecordWrite.Done(created);
+        return WriteOutcome.Done(created);
     }
 
     /// <summary>Replaces the body (already validated) under the caller's expected version; an identical body writes nothing.</summary>
-    public Task<RecordWrite<TicketComment>> UpdateAsync(Guid id, ExpectedVersion expected, string body, Actor actor, AuditContext audit, CancellationToken cancellationToken)
+    public Task<WriteOutcome<TicketComment>> UpdateAsync(Guid id, ExpectedVersion expected, string body, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return ChangeAsync(id, expected, actor, async (connection, transaction, before) =>
+        ArgumentNullException.ThrowIfNull(principal);
+        return ChangeAsync(id, expected, principal.Actor, async (connection, transaction, before) =>
         {
             if (before.Body == body)
             {
-                return before;
+                return WriteOutcome.Unchanged(before);
             }
 
             TicketComment after;
@@ -179,42 +185,52 @@ public sealed class CommentStore(NpgsqlDataSource dataSource, TimeProvider time)
                 after = await reader.ReadAsync(cancellationToken) ? Map(reader) : throw new PreconditionFailedException(EntityType, before.Version);
             }
 
-            await ChangeLog.RecordAsync(connection, transaction, audit, EntityType, id, ChangeLog.Updated, before, after, ServiceDeskJsonContext.Default.TicketComment, cancellationToken);
-            return after;
+            await ChangeLog.RecordAsync(connection, transaction, principal.Audit, EntityType, id, ChangeLog.Updated, before, after, ServiceDeskJsonContext.Default.TicketComment, cancellationToken);
+            return WriteOutcome.Done(after);
         }, cancellationToken);
     }
 
     /// <summary>Soft delete: the comment disappears from every read; its audit row keeps what it said.</summary>
-    public Task<RecordWrite<TicketComment>> DeleteAsync(Guid id, ExpectedVersion expected, Actor actor, AuditContext audit, CancellationToken cancellationToken) =>
-        ChangeAsync(id, expected, actor, async (connection, transaction, before) =>
+    public Task<WriteOutcome<TicketComment>> DeleteAsync(Guid id, ExpectedVersion expected, Principal principal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return ChangeAsync(id, expected, principal.Actor, async (connection, transaction, before) =>
         {
-            await TicketRows.SoftDeleteAsync(connection, transaction, "ticket_comments", audit, EntityType, before, ServiceDeskJsonContext.Default.TicketComment, cancellationToken);
-            return before;
+            await TicketRows.SoftDeleteAsync(connection, transaction, "ticket_comments", principal.Audit, EntityType, before, ServiceDeskJsonContext.Default.TicketComment, cancellationToken);
+            return WriteOutcome.Done(before);
         }, cancellationToken);
+    }
 
     /// <summary>Locks the visible comment, checks who may change it and the expected version, applies the change, commits.</summary>
-    private async Task<RecordWrite<TicketComment>> ChangeAsync(
-        Guid id, ExpectedVersion expected, Actor actor, Func<NpgsqlConnection, NpgsqlTransaction, TicketComment, Task<TicketComment>> apply, CancellationToken cancellationToken)
+    private Task<WriteOutcome<TicketComment>> ChangeAsync(
+        Guid id, ExpectedVersion expected, Actor actor, Func<NpgsqlConnection, NpgsqlTransaction, TicketComment, Task<WriteOutcome<TicketComment>>> apply, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(expected);
         ArgumentNullException.ThrowIfNull(actor);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await ReadVisibleAsync(connection, transaction, id, actor, forUpdate: true, cancellationToken) is not { } found)
+        return WriteOutcome.CatchAsync(async () =>
         {
-            return RecordWrite.Refused<TicketComment>(RecordWriteStatus.NotFound);
-        }
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            if (await ReadVisibleAsync(connection, transaction, id, actor, forUpdate: true, cancellationToken) is not { } found)
+            {
+                return WriteOutcome.NotFound<TicketComment>("Comment");
+            }
 
-        var before = found.Comment;
-        if (!CommentRules.CanChange(actor, before.AuthorId, before.CreatedAt, time.GetUtcNow()))
-        {
-            return RecordWrite.Refused<TicketComment>(RecordWriteStatus.Forbidden, CommentRules.Refusal(actor, before.AuthorId));
-        }
+            var before = found.Comment;
+            if (!CommentRules.CanChange(actor, before.AuthorId, before.CreatedAt, time.GetUtcNow()))
+            {
+                return WriteOutcome.Forbidden<TicketComment>(CommentRules.Refusal(actor, before.AuthorId));
+            }
 
-        expected.Check(EntityType, before.Version);
-        var result = await apply(connection, transaction, before);
-        await transaction.CommitAsync(cancellationToken);
-        return RecordWrite.Done(result);
+            if (!expected.Accepts(before.Version))
+            {
+                return WriteOutcome.Stale<TicketComment>(EntityType, before.Version);
+            }
+
+            var outcome = await apply(connection, transaction, before);
+            await transaction.CommitAsync(cancellationToken);
+            return outcome;
+        });
     }
 
     private static async Task<(TicketComment Comment, Guid CustomerId)?> ReadVisibleAsync(
@@ -286,56 +302,4 @@ public sealed class CommentStore(NpgsqlDataSource dataSource, TimeProvider time)
         reader.GetInt32(7),
         reader.GetFieldValue<DateTimeOffset>(8),
         reader.GetFieldValue<DateTimeOffset>(9));
-}
-
-/// <summary>The few columns of a ticket that comments and time entries need, read straight from the table.</summary>
-internal static class TicketRows
-{
-    public enum Lock
-    {
-        None,
-
-        /// <summary>Blocks a concurrent delete or merge of the ticket while something is added to it.</summary>
-        Share,
-
-        /// <summary>As <see cref="Share"/>, and serialises writers that may stamp the ticket (first response).</summary>
-        NoKeyUpdate,
-    }
-
-    public sealed record Row(Guid Id, Guid CustomerId, Guid? MergedInto, long TicketNumber);
-
-    /// <summary>Soft-deletes a locked record of a ticket (comment, time entry) at its version, with its audit row and event.</summary>
-    public static async Task SoftDeleteAsync<T>(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string table, AuditContext audit, string entityType, T before, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
-        where T : class, IVersioned
-    {
-        await using (var delete = new NpgsqlCommand($"UPDATE {table} SET deleted_at = now() WHERE id = @id AND version = @version AND deleted_at IS NULL", connection, transaction))
-        {
-            delete.Parameters.Add(new NpgsqlParameter<Guid>("id", before.Id));
-            delete.Parameters.Add(new NpgsqlParameter<int>("version", before.Version));
-            if (await delete.ExecuteNonQueryAsync(cancellationToken) != 1)
-            {
-                throw new PreconditionFailedException(entityType, before.Version);
-            }
-        }
-
-        await ChangeLog.RecordAsync(connection, transaction, audit, entityType, before.Id, ChangeLog.Deleted, before, null, typeInfo, cancellationToken);
-    }
-
-    /// <summary>The live (not deleted) ticket, or null.</summary>
-    public static async Task<Row?> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, Lock mode, CancellationToken cancellationToken)
-    {
-        var suffix = mode switch
-        {
-            Lock.Share => " FOR SHARE",
-            Lock.NoKeyUpdate => " FOR NO KEY UPDATE",
-            _ => string.Empty,
-        };
-        await using var command = new NpgsqlCommand($"SELECT id, customer_id, merged_into, ticket_number FROM tickets WHERE id = @id AND deleted_at IS NULL{suffix}", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new Row(reader.GetGuid(0), reader.GetGuid(1), reader.IsDBNull(2) ? null : reader.GetGuid(2), reader.GetInt64(3))
-            : null;
-    }
 }

@@ -1,3 +1,5 @@
+using Appliance.Domain.Common;
+
 namespace Appliance.Domain.Tickets;
 
 /// <summary>
@@ -30,7 +32,7 @@ public sealed record Ticket(
     Guid? MergedInto,
     int Version,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt) : IVersioned;
 
 public static class TicketVocabulary
 {

@@ -5,6 +5,9 @@ namespace Appliance.Domain.Tickets;
 /// <summary>The resource-level rules on top of the permission matrix: whose tickets and which comments a caller may touch.</summary>
 public static class TicketAccess
 {
+    public const string UpdateRefusal = "Technicians change only tickets assigned to them (or take an unassigned one)";
+    public const string CreateRefusal = "You can open tickets for your own company only";
+
     /// <summary>The customer a caller is confined to, or null when they may see every customer's tickets.</summary>
     public static Guid? ScopeCustomer(Actor actor)
     {

@@ -8,19 +8,6 @@ namespace Appliance.Domain.Tickets;
 public sealed record TicketSlaTerms(Guid PolicyId, BusinessCalendar Calendar, SlaTargets Targets);
 
 /// <summary>
-/// Where the ticket module gets SLA policies from. A miss is read on the caller's connection and transaction: a
-/// request holding one pooled connection never waits for a second, so a burst as large as the pool cannot starve it.
-/// </summary>
-public interface ISlaPolicySource
-{
-    /// <summary>The policy as it was last changed at <paramref name="updatedAt"/> (callers read that stamp in their own query).</summary>
-    Task<TicketSlaTerms?> GetAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid policyId, DateTimeOffset updatedAt, CancellationToken cancellationToken);
-
-    /// <summary>The policy as it is now, or null when it is gone.</summary>
-    Task<TicketSlaTerms?> ByIdAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid policyId, CancellationToken cancellationToken);
-}
-
-/// <summary>
 /// SLA policies for the ticket module from the SLA module's store, kept per policy version: a create reads the
 /// effective policy's id and <c>updated_at</c> in its own transaction and takes the parsed calendar from here, so a
 /// thousand creates a second do not load and rebuild a calendar each, and a changed policy applies from its next use.

@@ -1,6 +1,6 @@
-using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
 using Appliance.Domain.Events;
+using Appliance.Domain.Identity;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -16,9 +16,16 @@ public sealed partial class TicketStore
     /// <c>ticket.created</c> (+ <c>ticket.assigned</c>) in one transaction. An unknown or deleted customer is a
     /// validation error on <c>customer_id</c> and nothing is written (the ticket number it may have drawn is not reused).
     /// </summary>
-    public async Task<Ticket> CreateAsync(ValidTicket ticket, Guid? createdBy, AuditContext audit, CancellationToken cancellationToken)
+    public async Task<WriteOutcome<Ticket>> CreateAsync(ValidTicket ticket, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ticket);
+        ArgumentNullException.ThrowIfNull(principal);
+        if (!TicketAccess.CanCreateFor(principal.Actor, ticket.CustomerId))
+        {
+            return WriteOutcome.Forbidden<Ticket>(TicketAccess.CreateRefusal);
+        }
+
+        var (createdBy, audit) = ((Guid?)principal.Actor.Id, principal.Audit);
         var now = Microseconds(time.GetUtcNow());
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -68,7 +75,7 @@ public sealed partial class TicketStore
         // the transaction rolls it back, so nothing is half-written.
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         await batch.ExecuteNonQueryAsync(cancellationToken);
-        return created;
+        return WriteOutcome.Done(created);
     }
 
     /// <summary>PostgreSQL keeps microseconds: values written are cut to them first, so what a write returns is what a read returns.</summary>

@@ -9,7 +9,8 @@ namespace Appliance.Domain.Tickets;
 /// <summary>What a merge moved to the surviving ticket.</summary>
 public sealed record MergeCounts(int Comments, int TimeEntries, int Watchers);
 
-public sealed record TicketMergeResult(TicketWriteStatus Status, Ticket? Merged, Ticket? Survivor, MergeCounts? Moved);
+/// <summary>A merge: the merged ticket (closed, linked to the survivor), the survivor, and what moved.</summary>
+public sealed record TicketMerge(Ticket Merged, Ticket Survivor, MergeCounts Moved);
 
 public sealed partial class TicketStore
 {
@@ -18,15 +19,20 @@ public sealed partial class TicketStore
     /// move to the survivor (remembering where they came from), watchers are united there, and the merged ticket is
     /// closed with a link to the survivor. Both tickets must be visible to the caller and changeable by them.
     /// </summary>
-    public async Task<TicketMergeResult> MergeAsync(Guid id, Guid intoId, ExpectedVersion expected, Actor actor, AuditContext audit, CancellationToken cancellationToken)
+    public Task<WriteOutcome<TicketMerge>> MergeAsync(Guid id, Guid intoId, ExpectedVersion expected, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(expected);
-        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(principal);
         if (id == intoId)
         {
             throw new DomainValidationException([new FieldError("into", "A ticket cannot be merged into itself")]);
         }
 
+        return WriteOutcome.CatchAsync(() => MergeOnceAsync(id, intoId, expected, principal.Actor, principal.Audit, cancellationToken));
+    }
+
+    private async Task<WriteOutcome<TicketMerge>> MergeOnceAsync(Guid id, Guid intoId, ExpectedVersion expected, Actor actor, AuditContext audit, CancellationToken cancellationToken)
+    {
         var now = Microseconds(time.GetUtcNow());
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -37,7 +43,7 @@ public sealed partial class TicketStore
         locked.TryGetValue(intoId, out var survivor);
         if (merged is null || !TicketAccess.CanView(actor, merged.CustomerId))
         {
-            return new TicketMergeResult(TicketWriteStatus.NotFound, null, null, null);
+            return WriteOutcome.NotFound<TicketMerge>(What);
         }
 
         if (survivor is null || !TicketAccess.CanView(actor, survivor.CustomerId))
@@ -47,13 +53,17 @@ public sealed partial class TicketStore
 
         if (!TicketAccess.CanUpdate(actor, merged.AssignedTo) || !TicketAccess.CanUpdate(actor, survivor.AssignedTo))
         {
-            return new TicketMergeResult(TicketWriteStatus.Forbidden, null, null, null);
+            return WriteOutcome.Forbidden<TicketMerge>(TicketAccess.UpdateRefusal);
         }
 
-        expected.Check(TicketEvents.Entity, merged.Version);
+        if (!expected.Accepts(merged.Version))
+        {
+            return WriteOutcome.Stale<TicketMerge>(TicketEvents.Entity, merged.Version);
+        }
+
         if (merged.MergedInto is { } earlier)
         {
-            throw new DomainConflictException("This ticket was merged already", [new FieldError("merged_into", $"Merged into {earlier}")], isDuplicate: false);
+            return WriteOutcome.Conflict<TicketMerge>(WriteOutcome.ConflictCode, "This ticket was merged already", [new FieldError("merged_into", $"Merged into {earlier}")]);
         }
 
         if (survivor.MergedInto is not null || survivor.Status == TicketWorkflow.Closed)
@@ -104,7 +114,7 @@ public sealed partial class TicketStore
 
         await ExecuteAsync(batch, merged.Version, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new TicketMergeResult(TicketWriteStatus.Done, after, survivorAfter, moved);
+        return WriteOutcome.Done(new TicketMerge(after, survivorAfter, moved));
     }
 
     private static async Task<Dictionary<Guid, Ticket>> LockBothAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid a, Guid b, CancellationToken cancellationToken)

@@ -11,73 +11,32 @@ namespace Appliance.Domain.Tickets;
 /// <summary>A validated change: the edited fields plus the workflow part (status and assignee; null status keeps it).</summary>
 public sealed record TicketChanges(ValidTicketChanges Fields, string? Status, bool AssigneeGiven, Guid? AssignedTo);
 
-public enum TicketWriteStatus
-{
-    Done,
-
-    /// <summary>No live ticket, or one the caller may not see (customer users: other companies' tickets).</summary>
-    NotFound,
-
-    /// <summary>The caller sees the ticket but may not change it (technicians: someone else's ticket).</summary>
-    Forbidden,
-}
-
-public sealed record TicketWriteResult(TicketWriteStatus Status, Ticket? Ticket)
-{
-    public static readonly TicketWriteResult NotFound = new(TicketWriteStatus.NotFound, null);
-    public static readonly TicketWriteResult Forbidden = new(TicketWriteStatus.Forbidden, null);
-
-    public static TicketWriteResult Done(Ticket ticket) => new(TicketWriteStatus.Done, ticket);
-}
-
-/// <summary>The workflow refused a status or assignee change; nothing was written.</summary>
-public sealed class TicketTransitionException : Exception
-{
-    public TicketTransitionException()
-    {
-        Rejection = new WorkflowRejection("status", "Invalid status transition", []);
-    }
-
-    public TicketTransitionException(string message)
-        : base(message)
-    {
-        Rejection = new WorkflowRejection("status", message, []);
-    }
-
-    public TicketTransitionException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        Rejection = new WorkflowRejection("status", message, []);
-    }
-
-    public TicketTransitionException(WorkflowRejection rejection)
-        : base(rejection?.Message)
-    {
-        ArgumentNullException.ThrowIfNull(rejection);
-        Rejection = rejection;
-    }
-
-    public WorkflowRejection Rejection { get; }
-}
-
 public sealed partial class TicketStore
 {
+    /// <summary>How refusals name a ticket.</summary>
+    private const string What = "Ticket";
+
     /// <summary>
     /// Applies a change under the caller's expected version (412 otherwise, checked on the locked row and again in the
     /// UPDATE's WHERE). Status and assignee go through <see cref="TicketWorkflow"/>; entering <c>waiting_customer</c>
     /// pauses the SLA clocks, leaving it resumes them and moves the due dates by the paused business time; a priority
     /// change or a resolve/reopen recomputes them. A change that changes nothing writes nothing.
     /// </summary>
-    public async Task<TicketWriteResult> UpdateAsync(Guid id, ExpectedVersion expected, TicketChanges changes, Actor actor, AuditContext audit, CancellationToken cancellationToken)
+    public Task<WriteOutcome<Ticket>> UpdateAsync(Guid id, ExpectedVersion expected, TicketChanges changes, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(expected);
         ArgumentNullException.ThrowIfNull(changes);
-        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(principal);
+        return WriteOutcome.CatchAsync(() => UpdateOnceAsync(id, expected, changes, principal.Actor, principal.Audit, cancellationToken));
+    }
+
+    private async Task<WriteOutcome<Ticket>> UpdateOnceAsync(Guid id, ExpectedVersion expected, TicketChanges changes, Actor actor, AuditContext audit, CancellationToken cancellationToken)
+    {
         var now = Microseconds(time.GetUtcNow());
         await using var work = await BeginAsync(id, actor, cancellationToken);
         if (work.Ticket is not { } before)
         {
-            return TicketWriteResult.NotFound;
+            return WriteOutcome.NotFound<Ticket>(What);
         }
 
         var (connection, transaction) = (work.Connection, work.Transaction);
@@ -85,13 +44,17 @@ public sealed partial class TicketStore
         var takesForSelf = changes.AssigneeGiven && changes.AssignedTo == actor.Id;
         if (!TicketAccess.CanUpdate(actor, before.AssignedTo, takesForSelf))
         {
-            return TicketWriteResult.Forbidden;
+            return WriteOutcome.Forbidden<Ticket>(TicketAccess.UpdateRefusal);
         }
 
-        expected.Check(TicketEvents.Entity, before.Version);
+        if (!expected.Accepts(before.Version))
+        {
+            return WriteOutcome.Stale<Ticket>(TicketEvents.Entity, before.Version);
+        }
+
         if (before.MergedInto is { } survivor)
         {
-            throw new DomainConflictException("A merged ticket cannot be changed; change the ticket it was merged into", [new FieldError("merged_into", $"Merged into {survivor}")], isDuplicate: false);
+            return WriteOutcome.Conflict<Ticket>(WriteOutcome.ConflictCode, "A merged ticket cannot be changed; change the ticket it was merged into", [new FieldError("merged_into", $"Merged into {survivor}")]);
         }
 
         if (changes.AssigneeGiven && changes.AssignedTo is { } newAssignee && newAssignee != before.AssignedTo)
@@ -106,7 +69,7 @@ public sealed partial class TicketStore
             var (result, rejection) = TicketWorkflow.Apply(lifecycle, changes.Status, changes.AssigneeGiven, changes.AssignedTo, now);
             if (rejection is not null)
             {
-                throw new TicketTransitionException(rejection);
+                return Refuse(rejection);
             }
 
             lifecycle = result!;
@@ -128,7 +91,7 @@ public sealed partial class TicketStore
         };
         if (SameContent(before, after))
         {
-            return TicketWriteResult.Done(before);
+            return WriteOutcome.Unchanged(before);
         }
 
         await using var batch = new NpgsqlBatch(connection, transaction);
@@ -138,29 +101,38 @@ public sealed partial class TicketStore
         AddChangeEvents(batch, audit, before, updated);
         await ExecuteAsync(batch, before.Version, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return TicketWriteResult.Done(updated);
+        return WriteOutcome.Done(updated);
     }
 
     /// <summary>Soft delete (service managers and admins): the ticket vanishes from every read; its number stays used.</summary>
-    public async Task<TicketWriteStatus> DeleteAsync(Guid id, ExpectedVersion expected, Actor actor, AuditContext audit, CancellationToken cancellationToken)
+    public Task<WriteOutcome<Ticket>> DeleteAsync(Guid id, ExpectedVersion expected, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(expected);
-        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(principal);
+        return WriteOutcome.CatchAsync(() => DeleteOnceAsync(id, expected, principal.Actor, principal.Audit, cancellationToken));
+    }
+
+    private async Task<WriteOutcome<Ticket>> DeleteOnceAsync(Guid id, ExpectedVersion expected, Actor actor, AuditContext audit, CancellationToken cancellationToken)
+    {
         var now = Microseconds(time.GetUtcNow());
         await using var work = await BeginAsync(id, actor, cancellationToken);
         if (work.Ticket is not { } before)
         {
-            return TicketWriteStatus.NotFound;
+            return WriteOutcome.NotFound<Ticket>(What);
         }
 
         var (connection, transaction) = (work.Connection, work.Transaction);
 
         if (!TicketAccess.CanDelete(actor))
         {
-            return TicketWriteStatus.Forbidden;
+            return WriteOutcome.Forbidden<Ticket>(TicketAccess.UpdateRefusal);
         }
 
-        expected.Check(TicketEvents.Entity, before.Version);
+        if (!expected.Accepts(before.Version))
+        {
+            return WriteOutcome.Stale<Ticket>(TicketEvents.Entity, before.Version);
+        }
+
         await using var batch = new NpgsqlBatch(connection, transaction);
         var delete = new NpgsqlBatchCommand("UPDATE tickets SET deleted_at = @now, deleted_by = @actor, version = version + 1, updated_at = @now WHERE id = @id AND version = @version AND deleted_at IS NULL");
         delete.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
@@ -171,7 +143,17 @@ public sealed partial class TicketStore
         ChangeLog.Add(batch, audit, TicketEvents.Entity, id, ChangeLog.Deleted, before, null, DomainJsonContext.Default.Ticket);
         await ExecuteAsync(batch, before.Version, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return TicketWriteStatus.Done;
+        return WriteOutcome.Done(before);
+    }
+
+    /// <summary>A status or assignee change the workflow refuses, naming the statuses it allows next.</summary>
+    private static WriteOutcome<Ticket> Refuse(WorkflowRejection rejection)
+    {
+        var allowed = rejection.Allowed.Count == 0 ? "none" : string.Join(", ", rejection.Allowed);
+        return WriteOutcome.Rejected<Ticket>(ServiceDeskCodes.InvalidStatusTransition, rejection.Message, [
+            new FieldError(rejection.Field, $"{rejection.Message}; allowed next statuses: {allowed}"),
+            .. rejection.Allowed.Select(status => new FieldError("allowed_status", status)),
+        ]);
     }
 
     private static bool SameContent(Ticket before, Ticket after) =>

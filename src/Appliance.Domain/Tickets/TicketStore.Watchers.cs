@@ -1,4 +1,3 @@
-using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
 using Appliance.Domain.Identity;
 using Npgsql;
@@ -8,14 +7,21 @@ namespace Appliance.Domain.Tickets;
 /// <summary>A member of staff who follows a ticket.</summary>
 public sealed record TicketWatcher(Guid UserId, string DisplayName, string Email, DateTimeOffset CreatedAt);
 
-public sealed record WatcherChange(TicketWriteStatus Status, bool Changed, TicketWatcher? Watcher);
+/// <summary>Who was added to or removed from which ticket's watchers; <see cref="Watcher"/> is the watcher as added (null for a removal).</summary>
+public sealed record WatcherChange(Guid TicketId, Guid UserId, TicketWatcher? Watcher);
 
 public sealed partial class TicketStore
 {
     private static readonly IReadOnlyList<string> StaffRoles = [.. Roles.All.Where(role => role != Roles.CustomerAdmin)];
 
-    public async Task<IReadOnlyList<TicketWatcher>> WatchersAsync(Guid ticketId, CancellationToken cancellationToken)
+    /// <summary>Who watches the ticket; null when there is no live ticket or the caller may not see it.</summary>
+    public async Task<IReadOnlyList<TicketWatcher>?> WatchersAsync(Guid ticketId, Actor actor, CancellationToken cancellationToken)
     {
+        if (await GetAsync(ticketId, actor, cancellationToken) is null)
+        {
+            return null;
+        }
+
         await using var command = dataSource.CreateCommand("""
             SELECT w.user_id, u.display_name, u.email, w.created_at
               FROM ticket_watchers w JOIN users u ON u.id = w.user_id
@@ -34,31 +40,32 @@ public sealed partial class TicketStore
     }
 
     /// <summary>
-    /// Adds a watcher (idempotent: <see cref="WatcherChange.Changed"/> is false when they watch already). Watchers are
+    /// Adds a watcher (idempotent: the outcome's <c>Changed</c> is false when they watch already). Watchers are
     /// active MSP staff. Anyone who may update tickets may watch one; adding someone else needs the right to change it.
     /// </summary>
-    public Task<WatcherChange> AddWatcherAsync(Guid ticketId, Guid userId, Actor actor, AuditContext audit, CancellationToken cancellationToken) =>
-        ChangeWatcherAsync(ticketId, userId, add: true, actor, audit, cancellationToken);
+    public Task<WriteOutcome<WatcherChange>> AddWatcherAsync(Guid ticketId, Guid userId, Principal principal, CancellationToken cancellationToken) =>
+        ChangeWatcherAsync(ticketId, userId, add: true, principal, cancellationToken);
 
-    /// <summary>Removes a watcher; idempotent (<see cref="WatcherChange.Changed"/> false when they did not watch).</summary>
-    public Task<WatcherChange> RemoveWatcherAsync(Guid ticketId, Guid userId, Actor actor, AuditContext audit, CancellationToken cancellationToken) =>
-        ChangeWatcherAsync(ticketId, userId, add: false, actor, audit, cancellationToken);
+    /// <summary>Removes a watcher; idempotent (the outcome's <c>Changed</c> is false when they did not watch).</summary>
+    public Task<WriteOutcome<WatcherChange>> RemoveWatcherAsync(Guid ticketId, Guid userId, Principal principal, CancellationToken cancellationToken) =>
+        ChangeWatcherAsync(ticketId, userId, add: false, principal, cancellationToken);
 
-    private async Task<WatcherChange> ChangeWatcherAsync(Guid ticketId, Guid userId, bool add, Actor actor, AuditContext audit, CancellationToken cancellationToken)
+    private async Task<WriteOutcome<WatcherChange>> ChangeWatcherAsync(Guid ticketId, Guid userId, bool add, Principal principal, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(principal);
+        var (actor, audit) = (principal.Actor, principal.Audit);
         // Share-locked: a concurrent delete or merge of the ticket waits for this change.
         await using var work = await BeginAsync(ticketId, actor, cancellationToken, "SHARE");
         if (work.Ticket is not { } ticket)
         {
-            return new WatcherChange(TicketWriteStatus.NotFound, false, null);
+            return WriteOutcome.NotFound<WatcherChange>(What);
         }
 
         var (connection, transaction) = (work.Connection, work.Transaction);
 
         if (!actor.Can(Permissions.TicketUpdate) || (userId != actor.Id && !TicketAccess.CanUpdate(actor, ticket.AssignedTo)))
         {
-            return new WatcherChange(TicketWriteStatus.Forbidden, false, null);
+            return WriteOutcome.Forbidden<WatcherChange>(TicketAccess.UpdateRefusal);
         }
 
         if (add)
@@ -86,7 +93,8 @@ public sealed partial class TicketStore
 
         var watcher = add ? await ReadWatcherAsync(connection, transaction, ticketId, userId, cancellationToken) : null;
         await transaction.CommitAsync(cancellationToken);
-        return new WatcherChange(TicketWriteStatus.Done, changed, watcher);
+        var result = new WatcherChange(ticketId, userId, watcher);
+        return changed ? WriteOutcome.Done(result) : WriteOutcome.Unchanged(result);
     }
 
     private static async Task<TicketWatcher?> ReadWatcherAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid ticketId, Guid userId, CancellationToken cancellationToken)

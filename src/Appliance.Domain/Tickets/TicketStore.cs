@@ -1,4 +1,5 @@
 using Appliance.Domain.Common;
+using Appliance.Domain.Identity;
 using Appliance.Platform;
 using Appliance.Platform.Database;
 using Npgsql;
@@ -76,10 +77,13 @@ public sealed partial class TicketStore(NpgsqlDataSource dataSource, ListTotals 
     // instead: a word in more than SearchWindow / SearchWalk of them (0.5 %) fills the window on the way.
     private const int SearchWalk = 10_000;
 
-    public async Task<Paged<Ticket>> ListAsync(TicketFilter filter, IReadOnlyList<SortField> sort, PageRequest page, CancellationToken cancellationToken)
+    /// <summary>A page of the tickets <paramref name="actor"/> may see (customer users: their company's, searching public comments only).</summary>
+    public async Task<Paged<Ticket>> ListAsync(TicketFilter filter, Actor actor, IReadOnlyList<SortField> sort, PageRequest page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(sort);
+        filter = filter with { ScopeCustomerId = TicketAccess.ScopeCustomer(actor), PublicCommentsOnly = actor.IsCustomerUser };
         if (filter.Search is not null)
         {
             return await SearchAsync(filter, sort, page, cancellationToken);
@@ -150,18 +154,31 @@ public sealed partial class TicketStore(NpgsqlDataSource dataSource, ListTotals 
         return new Paged<Ticket>(items, total, page);
     }
 
-    public async Task<Ticket?> GetAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>
+    /// The live ticket, or null when there is none or <paramref name="actor"/> may not see it: another company's ticket
+    /// answers exactly like a missing one, so customer users learn nothing about it.
+    /// </summary>
+    public async Task<Ticket?> GetAsync(Guid id, Actor actor, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(actor);
         await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM tickets t WHERE t.id = @id AND t.deleted_at IS NULL");
         command.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? Map(reader) : null;
+        return Visible(await ReadOneAsync(command, cancellationToken), actor);
     }
 
-    public async Task<Ticket?> GetByNumberAsync(long ticketNumber, CancellationToken cancellationToken)
+    /// <summary>As <see cref="GetAsync"/>, by ticket number.</summary>
+    public async Task<Ticket?> GetByNumberAsync(long ticketNumber, Actor actor, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(actor);
         await using var command = dataSource.CreateCommand($"SELECT {Columns} FROM tickets t WHERE t.ticket_number = @number AND t.deleted_at IS NULL");
         command.Parameters.Add(new NpgsqlParameter<long>("number", ticketNumber));
+        return Visible(await ReadOneAsync(command, cancellationToken), actor);
+    }
+
+    private static Ticket? Visible(Ticket? ticket, Actor actor) => ticket is not null && TicketAccess.CanView(actor, ticket.CustomerId) ? ticket : null;
+
+    private static async Task<Ticket?> ReadOneAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Map(reader) : null;
     }

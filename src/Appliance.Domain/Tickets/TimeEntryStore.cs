@@ -1,4 +1,3 @@
-using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
 using Appliance.Domain.Events;
 using Appliance.Domain.Identity;
@@ -88,14 +87,15 @@ public sealed class TimeEntryStore(NpgsqlDataSource dataSource, TimeProvider tim
     /// only; service managers and admins for any active member of staff who books time (a role with <c>ticket:update</c>).
     /// Time goes on any live ticket the caller can see, also closed ones (late bookings), but not on a merged ticket.
     /// </summary>
-    public async Task<RecordWrite<TimeEntry>> CreateAsync(Guid ticketId, Guid? userId, ValidTimeEntry entry, Actor actor, AuditContext audit, CancellationToken cancellationToken)
+    public async Task<WriteOutcome<TimeEntry>> CreateAsync(Guid ticketId, Guid? userId, ValidTimeEntry entry, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(principal);
+        var (actor, audit) = (principal.Actor, principal.Audit);
         var bookedFor = userId ?? actor.Id;
         if (bookedFor != actor.Id && !MayBookForOthers(actor))
         {
-            return RecordWrite.Refused<TimeEntry>(RecordWriteStatus.Forbidden, "Technicians book time for themselves only");
+            return WriteOutcome.Forbidden<TimeEntry>("Technicians book time for themselves only");
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -103,12 +103,12 @@ public sealed class TimeEntryStore(NpgsqlDataSource dataSource, TimeProvider tim
         var ticket = await TicketRows.ReadAsync(connection, transaction, ticketId, TicketRows.Lock.Share, cancellationToken);
         if (ticket is null || !TicketAccess.CanView(actor, ticket.CustomerId))
         {
-            return RecordWrite.Refused<TimeEntry>(RecordWriteStatus.NotFound);
+            return WriteOutcome.NotFound<TimeEntry>("Ticket");
         }
 
         if (ticket.MergedInto is { } survivor)
         {
-            return RecordWrite.Refused<TimeEntry>(RecordWriteStatus.TicketMerged, $"The ticket was merged into {survivor}; book the time there");
+            return WriteOutcome.Conflict<TimeEntry>(ServiceDeskCodes.TicketMerged, $"The ticket was merged into {survivor}; book the time there");
         }
 
         if (bookedFor != actor.Id)
@@ -135,19 +135,21 @@ public sealed class TimeEntryStore(NpgsqlDataSource dataSource, TimeProvider tim
 
         await ChangeLog.RecordAsync(connection, transaction, audit, EntityType, created.Id, ChangeLog.Created, null, created, ServiceDeskJsonContext.Default.TimeEntry, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return RecordWrite.Done(created);
+        return WriteOutcome.Done(created);
     }
 
     /// <summary>Applies a patch to the locked entry (validated as a whole, today from the clock); a no-op writes nothing.</summary>
-    public Task<RecordWrite<TimeEntry>> UpdateAsync(Guid id, ExpectedVersion expected, TimeEntryPatch patch, Actor actor, AuditContext audit, CancellationToken cancellationToken)
+    public Task<WriteOutcome<TimeEntry>> UpdateAsync(Guid id, ExpectedVersion expected, TimeEntryPatch patch, Principal principal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(patch);
-        return ChangeAsync(id, expected, actor, Editable, async (connection, transaction, before) =>
+        ArgumentNullException.ThrowIfNull(principal);
+        var audit = principal.Audit;
+        return ChangeAsync(id, expected, principal.Actor, Editable, async (connection, transaction, before) =>
         {
             var data = patch.ApplyTo(before, Today);
             if (data == before.Data)
             {
-                return before;
+                return WriteOutcome.Unchanged(before);
             }
 
             var after = await WriteAsync(
@@ -161,29 +163,39 @@ public sealed class TimeEntryStore(NpgsqlDataSource dataSource, TimeProvider tim
                 parameters => Bind(parameters, data),
                 cancellationToken);
             await ChangeLog.RecordAsync(connection, transaction, audit, EntityType, id, ChangeLog.Updated, before, after, ServiceDeskJsonContext.Default.TimeEntry, cancellationToken);
-            return after;
+            return WriteOutcome.Done(after);
         }, cancellationToken);
     }
 
-    public Task<RecordWrite<TimeEntry>> DeleteAsync(Guid id, ExpectedVersion expected, Actor actor, AuditContext audit, CancellationToken cancellationToken) =>
-        ChangeAsync(id, expected, actor, Editable, async (connection, transaction, before) =>
+    public Task<WriteOutcome<TimeEntry>> DeleteAsync(Guid id, ExpectedVersion expected, Principal principal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        return ChangeAsync(id, expected, principal.Actor, Editable, async (connection, transaction, before) =>
         {
-            await TicketRows.SoftDeleteAsync(connection, transaction, "time_entries", audit, EntityType, before, ServiceDeskJsonContext.Default.TimeEntry, cancellationToken);
-            return before;
+            await TicketRows.SoftDeleteAsync(connection, transaction, "time_entries", principal.Audit, EntityType, before, ServiceDeskJsonContext.Default.TimeEntry, cancellationToken);
+            return WriteOutcome.Done(before);
         }, cancellationToken);
+    }
 
     /// <summary>
     /// Approves (locks for billing) or unapproves an entry. Approving an approved entry, or unapproving one that is not,
     /// is refused rather than repeated, so the answer tells who got there first.
     /// </summary>
-    public Task<RecordWrite<TimeEntry>> SetApprovalAsync(Guid id, bool approve, ExpectedVersion expected, Actor actor, AuditContext audit, CancellationToken cancellationToken) =>
-        ChangeAsync(
+    public Task<WriteOutcome<TimeEntry>> SetApprovalAsync(Guid id, bool approve, ExpectedVersion expected, Principal principal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        var (actor, audit) = (principal.Actor, principal.Audit);
+        if (!TimeEntryRules.CanApprove(actor))
+        {
+            return Task.FromResult(WriteOutcome.Forbidden<TimeEntry>("Approving time needs billing approval rights or the service manager role"));
+        }
+
+        return ChangeAsync(
             id,
             expected,
             actor,
-            (caller, entry) => !TimeEntryRules.CanApprove(caller)
-                ? RecordWriteStatus.Forbidden
-                : entry.IsApproved == approve ? (approve ? RecordWriteStatus.Approved : RecordWriteStatus.NotApproved) : RecordWriteStatus.Done,
+            (_, entry) => entry.IsApproved != approve ? null
+                : approve ? Conflict(ServiceDeskCodes.TimeEntryApproved, entry) : Conflict(ServiceDeskCodes.TimeEntryNotApproved, entry),
             async (connection, transaction, before) =>
             {
                 var after = await WriteAsync(
@@ -194,55 +206,60 @@ public sealed class TimeEntryStore(NpgsqlDataSource dataSource, TimeProvider tim
                     parameters => parameters.Add(new NpgsqlParameter<Guid>("approver", actor.Id)),
                     cancellationToken);
                 await ChangeLog.RecordAsync(connection, transaction, audit, EntityType, id, approve ? Approved : Unapproved, before, after, ServiceDeskJsonContext.Default.TimeEntry, cancellationToken);
-                return after;
+                return WriteOutcome.Done(after);
             },
             cancellationToken);
+    }
 
     private static bool MayBookForOthers(Actor actor) => actor.Role is Roles.SystemAdmin or Roles.ServiceManager;
 
     /// <summary><see cref="TimeEntryRules.CanEdit"/>, told apart: not yours (403) or approved (409).</summary>
-    private static RecordWriteStatus Editable(Actor actor, TimeEntry entry) =>
-        TimeEntryRules.CanEdit(actor, entry.UserId, approved: false)
-            ? (TimeEntryRules.CanEdit(actor, entry.UserId, entry.IsApproved) ? RecordWriteStatus.Done : RecordWriteStatus.Approved)
-            : RecordWriteStatus.Forbidden;
+    private static WriteRefusal? Editable(Actor actor, TimeEntry entry) =>
+        !TimeEntryRules.CanEdit(actor, entry.UserId, approved: false)
+            ? new WriteRefusal(WriteStatus.Forbidden, "Technicians change their own time entries only; approving needs billing approval rights", [])
+            : TimeEntryRules.CanEdit(actor, entry.UserId, entry.IsApproved) ? null : Conflict(ServiceDeskCodes.TimeEntryApproved, entry);
 
-    /// <summary>Locks the entry, asks <paramref name="allowed"/>, checks the expected version, applies, commits.</summary>
-    private async Task<RecordWrite<TimeEntry>> ChangeAsync(
+    private static WriteRefusal Conflict(string code, TimeEntry entry) => new(
+        WriteStatus.Conflict,
+        code == ServiceDeskCodes.TimeEntryApproved ? $"The time entry was approved at {entry.ApprovedAt:O}; it is locked until it is unapproved" : "The time entry is not approved",
+        [],
+        code);
+
+    /// <summary>Locks the entry, asks <paramref name="refuse"/>, checks the expected version, applies, commits.</summary>
+    private Task<WriteOutcome<TimeEntry>> ChangeAsync(
         Guid id,
         ExpectedVersion expected,
         Actor actor,
-        Func<Actor, TimeEntry, RecordWriteStatus> allowed,
-        Func<NpgsqlConnection, NpgsqlTransaction, TimeEntry, Task<TimeEntry>> apply,
+        Func<Actor, TimeEntry, WriteRefusal?> refuse,
+        Func<NpgsqlConnection, NpgsqlTransaction, TimeEntry, Task<WriteOutcome<TimeEntry>>> apply,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(expected);
         ArgumentNullException.ThrowIfNull(actor);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (await ReadAsync(connection, transaction, id, forUpdate: true, cancellationToken) is not { } before)
+        return WriteOutcome.CatchAsync(async () =>
         {
-            return RecordWrite.Refused<TimeEntry>(RecordWriteStatus.NotFound);
-        }
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            if (await ReadAsync(connection, transaction, id, forUpdate: true, cancellationToken) is not { } before)
+            {
+                return WriteOutcome.NotFound<TimeEntry>("Time entry");
+            }
 
-        var verdict = allowed(actor, before);
-        if (verdict != RecordWriteStatus.Done)
-        {
-            return RecordWrite.Refused<TimeEntry>(verdict, Explain(verdict, before));
-        }
+            if (refuse(actor, before) is { } refusal)
+            {
+                return WriteOutcome.Refused<TimeEntry>(refusal);
+            }
 
-        expected.Check(EntityType, before.Version);
-        var after = await apply(connection, transaction, before);
-        await transaction.CommitAsync(cancellationToken);
-        return RecordWrite.Done(after);
+            if (!expected.Accepts(before.Version))
+            {
+                return WriteOutcome.Stale<TimeEntry>(EntityType, before.Version);
+            }
+
+            var outcome = await apply(connection, transaction, before);
+            await transaction.CommitAsync(cancellationToken);
+            return outcome;
+        });
     }
-
-    private static string Explain(RecordWriteStatus status, TimeEntry entry) => status switch
-    {
-        RecordWriteStatus.Forbidden => "Technicians change their own time entries only; approving needs billing approval rights",
-        RecordWriteStatus.Approved => $"The time entry was approved at {entry.ApprovedAt:O}; it is locked until it is unapproved",
-        RecordWriteStatus.NotApproved => "The time entry is not approved",
-        _ => status.ToString(),
-    };
 
     /// <summary>Rejects a user id that is not an active member of staff who books time (422 on <c>user_id</c>).</summary>
     private static async Task CheckBooksTimeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, CancellationToken cancellationToken)

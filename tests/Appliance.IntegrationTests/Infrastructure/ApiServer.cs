@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Appliance.Api;
 using Appliance.Api.Identity;
-using Appliance.Domain.Audit;
 using Appliance.Domain.Identity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -146,7 +145,8 @@ public sealed class ApiServer : IAsyncDisposable
     {
         var store = new UserStore(Database!.DataSource);
         var user = UserRules.ValidateNew(email ?? $"{role}.{Guid.NewGuid():N}@test.example", role, role, customerId, "de", [], password);
-        return await store.CreateAsync(user, new AuditContext(AuditActor.System, null, "tests", null), CancellationToken.None);
+        var outcome = await store.CreateAsync(user, Principal.System("tests"), CancellationToken.None);
+        return outcome.Value ?? throw new InvalidOperationException(outcome.Refusal?.Message);
     }
 
     /// <summary>A client carrying a token for <paramref name="user"/>.</summary>
