@@ -5,7 +5,8 @@
 # Service-desk load benchmark on the 1,000,000-ticket MSP (tests/bench/generate-msp.sh builds it once and caches
 # it; each run starts a copy). The published API runs against durable PostgreSQL (fsync and synchronous commit
 # on) and Redis on loopback; tests/bench/Appliance.LoadGen sends requests at a fixed rate (open loop, latency from
-# each request's due time) as a signed-in service manager and prints RPS and p50/p95/p99 for:
+# each request's due time) as a signed-in service manager and prints RPS, p50/p95/p99 and the CPU milliseconds per
+# request of the API, PostgreSQL, Redis and the generator (cpu_ms_per_req) for:
 #   get     GET  /api/v1/tickets/{id}                            (random tickets)                  --rate
 #   list    GET  /api/v1/tickets?<two filters>&sort=...          (queue views of random customers,
 #                                                                 technicians, statuses, priorities) --rate
@@ -61,7 +62,7 @@ while (($#)); do
     --cache) need_value "$@"; cache_args=(--cache "$2"); shift 2 ;;
     --capacity) capacity=1; shift ;;
     --mixes) need_value "$@"; mixes=$2; shift 2 ;;
-    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" 64 ;;
   esac
 done
@@ -165,13 +166,17 @@ token=$(curl -fsS -H 'Content-Type: application/json' -d "{\"email\":\"bench-adm
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base$(head -n 1 "$work/list.paths")")
 [[ $status == 200 ]] || die "a list request answered $status"
 
-# load LABEL RATE [LoadGen arguments...]: 5 s warm-up, then DURATION seconds measured; one line of figures
+# load LABEL RATE [LoadGen arguments...]: 5 s warm-up, then DURATION seconds measured; one line of figures, ending
+# with the CPU time per request of the API, PostgreSQL (postmaster and backends), Redis and the generator itself
 load() {
   local label=$1 load_rate=$2
   shift 2
   "$work/loadgen/Appliance.LoadGen" --base "$base" --rate "$load_rate" --duration "$duration" --warmup 5 --label "$label" \
-    --header "Authorization: Bearer $token" "$@" | tee -a "$work/results"
+    --header "Authorization: Bearer $token" --cpu "api=$api_pid" --cpu "pg=$pg_main_pid" --cpu "redis=$redis_main_pid" "$@" |
+    tee -a "$work/results"
 }
+pg_main_pid=$(pg_pid "$work/pg")
+redis_main_pid=$(redis_pid "$work/redis")
 
 tickets_now=$(psql -Atq -c "SELECT count(*) FROM tickets")
 
