@@ -76,6 +76,10 @@ public sealed partial class TicketStore(NpgsqlDataSource dataSource, ListTotals 
     // instead: a word in more than SearchWindow / SearchWalk of them (0.5 %) fills the window on the way.
     private const int SearchWalk = 10_000;
 
+    // How many matches an identifier search (TicketStore.Search.cs) takes from the GIN index before it treats the term
+    // as frequent and walks the newest rows instead.
+    internal const int SearchProbeCap = 2_000;
+
     public async Task<Paged<Ticket>> ListAsync(TicketFilter filter, IReadOnlyList<SortField> sort, PageRequest page, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
