@@ -73,9 +73,11 @@ static async Task<string> RunAsync(KeepAliveClient client, Options options, int 
         for (var i = 0; i < total; i++)
         {
             var due = start + (long)(i * interval);
-            while (Stopwatch.GetTimestamp() < due)
+            // Until the next request is due, in whole milliseconds (at least one): at a low rate the thread wakes
+            // once per request instead of once per millisecond.
+            for (var now = Stopwatch.GetTimestamp(); now < due; now = Stopwatch.GetTimestamp())
             {
-                Thread.Sleep(1);
+                Thread.Sleep(Math.Max(1, (int)((due - now) * 1000 / Stopwatch.Frequency)));
             }
 
             inflight[i] = SendAsync(client, options, requests, i, due, latencies, statuses);
