@@ -22,8 +22,8 @@
 # (10 ms get and list, 50 ms search, 200 ms create) with 0 errors and at least 98 % of the offered rate answered:
 # the rate steps up by a quarter from a start (get 2,000/s, list 1,500/s, search 100/s, create 800/s) until a step
 # misses, then halves the gap between the last met and the first missed rate twice. --duration is the length of
-# each step (default 10 in this mode). One "capacity" line per mix, then its verdict against the floor
-# (get >= 6,000/s, list >= 4,000/s, search >= 300/s, create >= 2,000/s).
+# each step (default 10 in this mode). Each step's figures (a "step" line), one "capacity" line per mix, then its
+# verdict against the floor (get >= 6,000/s, list >= 4,000/s, search >= 300/s, create >= 2,000/s).
 #
 # Exit codes: 0 figures printed (also when a target is missed: the verdict lines say so); 1 a step failed;
 # 64 bad arguments; 69 a required tool is missing.
@@ -220,6 +220,7 @@ if ((capacity)); then
     met_rate=0 met_line='' missed_rate=0 missed_line=''
     while ((step_rate <= 100000)); do
       line=$(run_mix "$mix" "$step_rate" | tail -n 1)
+      echo "  step $line"
       if meets "$line" "$target" "$step_rate"; then
         met_rate=$step_rate met_line=$line
         step_rate=$((step_rate + (step_rate + 3) / 4))
@@ -233,6 +234,7 @@ if ((capacity)); then
       ((missed_rate > 0 && missed_rate - met_rate > 1)) || break
       step_rate=$(((met_rate + missed_rate) / 2))
       line=$(run_mix "$mix" "$step_rate" | tail -n 1)
+      echo "  step $line"
       if meets "$line" "$target" "$step_rate"; then
         met_rate=$step_rate met_line=$line
       else
