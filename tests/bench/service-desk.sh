@@ -80,7 +80,8 @@ work=$(mktemp -d /tmp/appliance-bench-desk.XXXXXX)
 chmod 755 "$work"
 api_pid=
 cleanup() {
-  [[ -n $api_pid ]] && kill -TERM "$api_pid" 2>/dev/null
+  # An API that already ended must not keep PostgreSQL and Redis running (errexit would stop here).
+  [[ -z $api_pid ]] || kill -TERM "$api_pid" 2>/dev/null || true
   bench_stack_stop "$work"
   rm -rf -- "$work"
 }
