@@ -5,7 +5,8 @@
 # Service-desk load benchmark on the 1,000,000-ticket MSP (tests/bench/generate-msp.sh builds it once and caches
 # it; each run starts a copy). The published API runs against durable PostgreSQL (fsync and synchronous commit
 # on) and Redis on loopback; tests/bench/Appliance.LoadGen sends requests at a fixed rate (open loop, latency from
-# each request's due time) as a signed-in service manager and prints RPS and p50/p95/p99 for:
+# each request's due time) as a signed-in service manager and prints RPS, p50/p95/p99 and the CPU milliseconds per
+# request of the API, PostgreSQL, Redis and the generator (cpu_ms_per_req) for:
 #   get     GET  /api/v1/tickets/{id}                            (random tickets)                  --rate
 #   list    GET  /api/v1/tickets?<two filters>&sort=...          (queue views of random customers,
 #                                                                 technicians, statuses, priorities) --rate
@@ -21,8 +22,8 @@
 # (10 ms get and list, 50 ms search, 200 ms create) with 0 errors and at least 98 % of the offered rate answered:
 # the rate steps up by a quarter from a start (get 2,000/s, list 1,500/s, search 100/s, create 800/s) until a step
 # misses, then halves the gap between the last met and the first missed rate twice. --duration is the length of
-# each step (default 10 in this mode). One "capacity" line per mix, then its verdict against the issue's floor
-# (get >= 6,000/s, list >= 4,000/s, search >= 300/s, create >= 2,000/s).
+# each step (default 10 in this mode). Each step's figures (a "step" line), one "capacity" line per mix, then its
+# verdict against the issue's floor (get >= 6,000/s, list >= 4,000/s, search >= 300/s, create >= 2,000/s).
 #
 # Exit codes: 0 figures printed (also when a target is missed: the verdict lines say so); 1 a step failed;
 # 64 bad arguments; 69 a required tool is missing.
@@ -61,7 +62,7 @@ while (($#)); do
     --cache) need_value "$@"; cache_args=(--cache "$2"); shift 2 ;;
     --capacity) capacity=1; shift ;;
     --mixes) need_value "$@"; mixes=$2; shift 2 ;;
-    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" 64 ;;
   esac
 done
@@ -79,7 +80,8 @@ work=$(mktemp -d /tmp/appliance-bench-desk.XXXXXX)
 chmod 755 "$work"
 api_pid=
 cleanup() {
-  [[ -n $api_pid ]] && kill -TERM "$api_pid" 2>/dev/null
+  # An API that already ended must not keep PostgreSQL and Redis running (errexit would stop here).
+  [[ -z $api_pid ]] || kill -TERM "$api_pid" 2>/dev/null || true
   bench_stack_stop "$work"
   rm -rf -- "$work"
 }
@@ -165,13 +167,17 @@ token=$(curl -fsS -H 'Content-Type: application/json' -d "{\"email\":\"bench-adm
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base$(head -n 1 "$work/list.paths")")
 [[ $status == 200 ]] || die "a list request answered $status"
 
-# load LABEL RATE [LoadGen arguments...]: 5 s warm-up, then DURATION seconds measured; one line of figures
+# load LABEL RATE [LoadGen arguments...]: 5 s warm-up, then DURATION seconds measured; one line of figures, ending
+# with the CPU time per request of the API, PostgreSQL (postmaster and backends), Redis and the generator itself
 load() {
   local label=$1 load_rate=$2
   shift 2
   "$work/loadgen/Appliance.LoadGen" --base "$base" --rate "$load_rate" --duration "$duration" --warmup 5 --label "$label" \
-    --header "Authorization: Bearer $token" "$@" | tee -a "$work/results"
+    --header "Authorization: Bearer $token" --cpu "api=$api_pid" --cpu "pg=$pg_main_pid" --cpu "redis=$redis_main_pid" "$@" |
+    tee -a "$work/results"
 }
+pg_main_pid=$(pg_pid "$work/pg")
+redis_main_pid=$(redis_pid "$work/redis")
 
 tickets_now=$(psql -Atq -c "SELECT count(*) FROM tickets")
 
@@ -215,6 +221,7 @@ if ((capacity)); then
     met_rate=0 met_line='' missed_rate=0 missed_line=''
     while ((step_rate <= 100000)); do
       line=$(run_mix "$mix" "$step_rate" | tail -n 1)
+      echo "  step $line"
       if meets "$line" "$target" "$step_rate"; then
         met_rate=$step_rate met_line=$line
         step_rate=$((step_rate + (step_rate + 3) / 4))
@@ -228,6 +235,7 @@ if ((capacity)); then
       ((missed_rate > 0 && missed_rate - met_rate > 1)) || break
       step_rate=$(((met_rate + missed_rate) / 2))
       line=$(run_mix "$mix" "$step_rate" | tail -n 1)
+      echo "  step $line"
       if meets "$line" "$target" "$step_rate"; then
         met_rate=$step_rate met_line=$line
       else

@@ -77,6 +77,10 @@ public sealed partial class TicketStore(NpgsqlDataSource dataSource, ListTotals 
     // instead: a word in more than SearchWindow / SearchWalk of them (0.5 %) fills the window on the way.
     private const int SearchWalk = 10_000;
 
+    // How many matches an identifier search (TicketStore.Search.cs) takes from the GIN index before it treats the term
+    // as frequent and walks the newest rows instead.
+    internal const int SearchProbeCap = 2_000;
+
     /// <summary>A page of the tickets <paramref name="actor"/> may see (customer users: their company's, searching public comments only).</summary>
     public async Task<Paged<Ticket>> ListAsync(TicketFilter filter, Actor actor, IReadOnlyList<SortField> sort, PageRequest page, CancellationToken cancellationToken)
     {

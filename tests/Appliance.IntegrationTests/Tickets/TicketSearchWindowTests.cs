@@ -45,6 +45,32 @@ public sealed class TicketSearchWindowTests(TicketSearchWindowFixture fixture) :
     }
 
     [Fact]
+    public async Task An_identifier_is_looked_up_in_the_index_and_a_frequent_one_still_answers_the_newest()
+    {
+        Assert.True(TicketStore.IsIdentifierSearch("E40417"));
+        Assert.True(TicketStore.IsIdentifierSearch("KB4021 E12"));
+        Assert.False(TicketStore.IsIdentifierSearch("Fehler E40417"));
+
+        var rare = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=E40417");
+        Assert.Equal("Alte Seltenheitswert Anfrage", Assert.Single(rare.GetProperty("data").EnumerateArray()).GetProperty("title").GetString());
+        Assert.False(rare.GetProperty("meta").GetProperty("total_is_lower_bound").GetBoolean());
+        var inComment = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=E40418");
+        Assert.Equal("Alte Seltenheitswert Anfrage", Assert.Single(inComment.GetProperty("data").EnumerateArray()).GetProperty("title").GetString());
+
+        // KB4021 is in all 10,100 routine tickets, more than the index lookup takes: the newest 50 all the same.
+        var frequent = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=KB4021&limit=100&sort=-created_at");
+        Assert.Equal(TicketStore.SearchWindow, frequent.GetProperty("meta").GetProperty("total").GetInt64());
+        Assert.True(frequent.GetProperty("meta").GetProperty("total_is_lower_bound").GetBoolean());
+        var titles = frequent.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("title").GetString());
+        Assert.Equal(Enumerable.Range(1, TicketStore.SearchWindow).Select(i => $"Routinewartung Server {i}"), titles);
+
+        // Below the cap but above the window: the newest 50 of the matches, from the index alone.
+        var some = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=R7001&limit=100&sort=-created_at");
+        var someTitles = some.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("title").GetString());
+        Assert.Equal(Enumerable.Range(0, TicketStore.SearchWindow).Select(i => $"Routinewartung Server {(i * 100) + 1}"), someTitles);
+    }
+
+    [Fact]
     public async Task Totals_above_the_exact_bound_are_the_full_count()
     {
         var body = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?limit=10");
@@ -63,7 +89,10 @@ public sealed class TicketSearchWindowTests(TicketSearchWindowFixture fixture) :
     }
 }
 
-/// <summary>10,100 routine tickets, the newest first by number, and one old ticket with a rare word and a comment.</summary>
+/// <summary>
+/// 10,100 routine tickets, the newest first by number (all with KB4021, every hundredth with R7001), and one old
+/// ticket with a rare word and error code and a comment with another.
+/// </summary>
 public sealed class TicketSearchWindowFixture : IAsyncLifetime
 {
     public TicketTestKit Kit { get; private set; } = null!;
@@ -75,13 +104,14 @@ public sealed class TicketSearchWindowFixture : IAsyncLifetime
         await Kit.ExecuteAsync(
             """
             INSERT INTO tickets (title, description, customer_id, created_at, updated_at)
-            SELECT 'Routinewartung Server ' || g, 'Monatliche Prüfung der Sicherung', @c, now() - make_interval(mins => g), now()
+            SELECT 'Routinewartung Server ' || g, 'Monatliche Prüfung der Sicherung KB4021' || CASE WHEN g % 100 = 1 THEN ' R7001' ELSE '' END,
+                   @c, now() - make_interval(mins => g), now()
               FROM generate_series(1, 10100) AS g;
             WITH old AS (
                 INSERT INTO tickets (title, description, customer_id, created_at, updated_at)
-                VALUES ('Alte Seltenheitswert Anfrage', 'Ein einziges Mal vorgekommen', @c, now() - interval '400 days', now())
+                VALUES ('Alte Seltenheitswert Anfrage', 'Ein einziges Mal vorgekommen, Fehler E40417', @c, now() - interval '400 days', now())
                 RETURNING id)
-            INSERT INTO ticket_comments (ticket_id, body, created_at) SELECT id, '<p>Kommentarfund im Archiv</p>', now() - interval '399 days' FROM old;
+            INSERT INTO ticket_comments (ticket_id, body, created_at) SELECT id, '<p>Kommentarfund im Archiv (E40418)</p>', now() - interval '399 days' FROM old;
             ANALYZE tickets;
             """,
             ("c", customer));

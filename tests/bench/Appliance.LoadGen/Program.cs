@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -7,7 +8,7 @@ using System.Text;
 
 // Usage: Appliance.LoadGen --base URL --rate RPS --duration SECONDS [--warmup SECONDS] [--header 'Name: value']...
 //                          (--paths-file FILE | --path PATH) [--method GET|POST] [--body-template FILE] [--label TEXT]
-//                          [--connections N] [--values-file FILE]
+//                          [--connections N] [--values-file FILE] [--cpu NAME=PID]...
 //
 // Sends requests at a fixed rate (open loop): request i is due at start + i/rate whatever happened to earlier ones, and
 // its latency is measured from that due time, so a stalled server shows up as latency instead of silently lowering the
@@ -15,9 +16,18 @@ using System.Text;
 // by the request's sequence number and "{v}" by the next line of --values-file (rotating, e.g. customer ids). HTTP/1.1 over
 // at most --connections keep-alive connections, spoken by the small client below rather than HttpClient: the generator
 // shares the cores with the server it measures, and HttpClient's per-request machinery cost about a tenth of what a
-// ticket create costs the server. Prints one line:
+// ticket create costs the server. GET requests are serialised once per path; responses are parsed in place.
+// Prints one line:
 //   LABEL rate=R/s achieved=A/s ok=N errors=N p50=X ms p95=X ms p99=X ms max=X ms p95_last_fifth=X ms
+//         [cpu_ms_per_req NAME=X ... loadgen=X]
+// --cpu NAME=PID adds the CPU time (user + system, from /proc) that process and its children used during the measured
+// part, per request sent: e.g. the API, PostgreSQL's postmaster (its backends are its children) and redis-server. The
+// generator's own CPU is always added as loadgen=.
 // Exit codes: 0 done (errors are reported, not fatal); 64 bad arguments.
+// Socket completions run their continuations on the thread that polls the sockets instead of being handed to a
+// thread-pool worker: a response is parsed and counted where it arrives, which saves a thread wake-up per request
+// (read once, when the first socket is made, so it is set before anything else).
+Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 var options = Options.Parse(args);
 if (options is null)
 {
@@ -50,22 +60,27 @@ static async Task<string> RunAsync(KeepAliveClient client, Options options, int 
     var statuses = new int[total];
     var inflight = new Task[total];
     var interval = (double)Stopwatch.Frequency / options.Rate;
+    var requests = Enumerable.Range(0, options.Paths.Count).Select(i => options.BodyTemplate is null ? client.Request(options.Method.Method, options.Paths[i], options.Headers, null) : null).ToArray();
+    var cpuBefore = record ? ProcessCpu.Sample(options.CpuWatch) : [];
+    var ownBefore = Process.GetCurrentProcess().TotalProcessorTime;
     var start = Stopwatch.GetTimestamp();
 
     // One thread sends whatever is due, then sleeps about a millisecond: no spinning, so the generator leaves the
-    // CPU to the server it shares the machine with. A request sent late by that sleep still has its latency counted
+    // CPU to the server it shares the machine with. It writes each request itself; no thread-pool hand-off. A request sent late by that sleep still has its latency counted
     // from its due time, so the figures err on the slow side.
     var dispatcher = new Thread(() =>
     {
         for (var i = 0; i < total; i++)
         {
             var due = start + (long)(i * interval);
-            while (Stopwatch.GetTimestamp() < due)
+            // Until the next request is due, in whole milliseconds (at least one): at a low rate the thread wakes
+            // once per request instead of once per millisecond.
+            for (var now = Stopwatch.GetTimestamp(); now < due; now = Stopwatch.GetTimestamp())
             {
-                Thread.Sleep(1);
+                Thread.Sleep(Math.Max(1, (int)((due - now) * 1000 / Stopwatch.Frequency)));
             }
 
-            inflight[i] = SendAsync(client, options, i, due, latencies, statuses);
+            inflight[i] = SendAsync(client, options, requests, i, due, latencies, statuses);
         }
     })
     {
@@ -93,6 +108,16 @@ static async Task<string> RunAsync(KeepAliveClient client, Options options, int 
         return string.Empty;
     }
 
+    var ownMs = (Process.GetCurrentProcess().TotalProcessorTime - ownBefore).TotalMilliseconds;
+    var cpuAfter = ProcessCpu.Sample(options.CpuWatch);
+    var cpuText = new StringBuilder(" cpu_ms_per_req");
+    for (var w = 0; w < options.CpuWatch.Count; w++)
+    {
+        cpuText.Append(CultureInfo.InvariantCulture, $" {options.CpuWatch[w].Name}={(cpuAfter[w] - cpuBefore[w]) / total:0.000}");
+    }
+
+    cpuText.Append(CultureInfo.InvariantCulture, $" loadgen={ownMs / total:0.000}");
+
     var ok = statuses.Count(s => s is >= 200 and < 300);
     var errors = statuses.Where(s => s is < 200 or >= 300).GroupBy(s => s).Select(g => $"{(g.Key == 0 ? "exception" : g.Key.ToString(CultureInfo.InvariantCulture))}x{g.Count()}");
     // The last fifth on its own: a server that keeps up has the same tail there as overall, one that falls behind a
@@ -106,23 +131,24 @@ static async Task<string> RunAsync(KeepAliveClient client, Options options, int 
     var errorText = string.Join(',', errors);
     return string.Create(
         CultureInfo.InvariantCulture,
-        $"{options.Label} rate={options.Rate}/s achieved={total / elapsed:0}/s ok={ok} errors={total - ok}{(errorText.Length > 0 ? $"({errorText})" : string.Empty)} p50={P(0.50)} ms p95={P(0.95)} ms p99={P(0.99)} ms max={latencies[^1]:0.00} ms p95_last_fifth={Percentile(lastFifth, 0.95)} ms");
+        $"{options.Label} rate={options.Rate}/s achieved={total / elapsed:0}/s ok={ok} errors={total - ok}{(errorText.Length > 0 ? $"({errorText})" : string.Empty)} p50={P(0.50)} ms p95={P(0.95)} ms p99={P(0.99)} ms max={latencies[^1]:0.00} ms p95_last_fifth={Percentile(lastFifth, 0.95)} ms{cpuText}");
 }
 
-static async Task SendAsync(KeepAliveClient client, Options options, int index, long due, double[] latencies, int[] statuses)
+static async Task SendAsync(KeepAliveClient client, Options options, byte[]?[] prepared, int index, long due, double[] latencies, int[] statuses)
 {
-    await Task.Yield();
-    string? body = null;
-    if (options.BodyTemplate is not null)
+    // Runs on the dispatcher up to the first wait (the send completes at once on loopback; the answer is awaited).
+    var request = prepared[index % prepared.Length];
+    if (request is null)
     {
-        body = options.BodyTemplate.Replace("{i}", index.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var body = options.BodyTemplate!.Replace("{i}", index.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
         if (options.Values.Count > 0)
         {
             body = body.Replace("{v}", options.Values[index % options.Values.Count], StringComparison.Ordinal);
         }
+
+        request = client.Request(options.Method.Method, options.Paths[index % options.Paths.Count], options.Headers, body);
     }
 
-    var request = client.Request(options.Method.Method, options.Paths[index % options.Paths.Count], options.Headers, body);
     try
     {
         statuses[index] = await client.SendAsync(request);
@@ -232,7 +258,7 @@ internal sealed class KeepAliveClient(IPEndPoint endpoint, string authority, int
         public async Task<(int Status, bool KeepAlive)> ExchangeAsync(byte[] request)
         {
             _start = _end = 0;
-            await socket.SendAsync(request, SocketFlags.None);
+            await socket.SendAsync(request.AsMemory(), SocketFlags.None);
 
             int headerEnd;
             while ((headerEnd = _buffer.AsSpan(0, _end).IndexOf("\r\n\r\n"u8)) < 0)
@@ -240,39 +266,50 @@ internal sealed class KeepAliveClient(IPEndPoint endpoint, string authority, int
                 await FillAsync();
             }
 
-            var head = Encoding.ASCII.GetString(_buffer, 0, headerEnd);
+            // Parsed in place: the generator must cost as little per request as it can (it shares the cores).
+            var head = _buffer.AsSpan(0, headerEnd);
             _start = headerEnd + 4;
-            var lines = head.Split("\r\n");
-            if (lines[0].Length < 12 || !lines[0].StartsWith("HTTP/1.1 ", StringComparison.Ordinal)
-                || !int.TryParse(lines[0].AsSpan(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var status))
+            var lineEnd = head.IndexOf("\r\n"u8);
+            var statusLine = lineEnd < 0 ? head : head[..lineEnd];
+            if (statusLine.Length < 12 || !statusLine.StartsWith("HTTP/1.1 "u8)
+                || !Utf8Parser.TryParse(statusLine.Slice(9, 3), out int status, out var used) || used != 3)
             {
-                throw new IOException($"not an HTTP/1.1 status line: '{lines[0]}'");
+                throw new IOException($"not an HTTP/1.1 status line: '{Encoding.ASCII.GetString(statusLine)}'");
             }
 
             long? length = null;
             var chunked = false;
             var keepAlive = true;
-            foreach (var line in lines.AsSpan(1))
+            var rest = lineEnd < 0 ? [] : head[(lineEnd + 2)..];
+            while (!rest.IsEmpty)
             {
-                var colon = line.IndexOf(':', StringComparison.Ordinal);
+                var end = rest.IndexOf("\r\n"u8);
+                var line = end < 0 ? rest : rest[..end];
+                rest = end < 0 ? [] : rest[(end + 2)..];
+                var colon = line.IndexOf((byte)':');
                 if (colon <= 0)
                 {
                     continue;
                 }
 
-                var name = line.AsSpan(0, colon).Trim();
-                var value = line.AsSpan(colon + 1).Trim();
-                if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                var name = line[..colon].Trim((byte)' ');
+                var value = line[(colon + 1)..].Trim((byte)' ');
+                if (Ascii.EqualsIgnoreCase(name, "Content-Length"u8))
                 {
-                    length = long.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
+                    if (!Utf8Parser.TryParse(value, out long parsed, out var digits) || digits != value.Length)
+                    {
+                        throw new IOException("bad Content-Length");
+                    }
+
+                    length = parsed;
                 }
-                else if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase))
+                else if (Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8))
                 {
-                    chunked = value.Contains("chunked", StringComparison.OrdinalIgnoreCase);
+                    chunked = Encoding.ASCII.GetString(value).Contains("chunked", StringComparison.OrdinalIgnoreCase);
                 }
-                else if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
+                else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
                 {
-                    keepAlive = !value.Equals("close", StringComparison.OrdinalIgnoreCase);
+                    keepAlive = !Ascii.EqualsIgnoreCase(value, "close"u8);
                 }
             }
 
@@ -371,7 +408,8 @@ internal sealed record Options(
     IReadOnlyList<(string Name, string Value)> Headers,
     string Label,
     int Connections,
-    IReadOnlyList<string> Values)
+    IReadOnlyList<string> Values,
+    IReadOnlyList<(string Name, int Pid)> CpuWatch)
 {
     public static Options? Parse(string[] args)
     {
@@ -381,6 +419,7 @@ internal sealed record Options(
         var paths = new List<string>();
         var headers = new List<(string, string)>();
         var values = new List<string>();
+        var cpu = new List<(string, int)>();
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
             var value = args[i + 1];
@@ -397,6 +436,15 @@ internal sealed record Options(
                 case "--body-template": body = File.ReadAllText(value); break;
                 case "--values-file": values.AddRange(File.ReadAllLines(value).Where(l => l.Length > 0)); break;
                 case "--label": label = value; break;
+                case "--cpu":
+                    var equals = value.IndexOf('=', StringComparison.Ordinal);
+                    if (equals <= 0 || !int.TryParse(value.AsSpan(equals + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                    {
+                        return null;
+                    }
+
+                    cpu.Add((value[..equals], pid));
+                    break;
                 case "--header":
                     var colon = value.IndexOf(':', StringComparison.Ordinal);
                     if (colon <= 0)
@@ -415,6 +463,71 @@ internal sealed record Options(
             return null;
         }
 
-        return new Options(baseUrl, rate, duration, warmup, method, paths, body, headers, label ?? "load", connections, values);
+        return new Options(baseUrl, rate, duration, warmup, method, paths, body, headers, label ?? "load", connections, values, cpu);
+    }
+}
+
+/// <summary>CPU time of processes and their children from <c>/proc</c>, in milliseconds.</summary>
+internal static class ProcessCpu
+{
+    // proc(5) counts in clock ticks of USER_HZ, which is 100 on every Linux the appliance runs on (x86-64, arm64).
+    private const double MillisecondsPerTick = 10.0;
+
+    /// <summary>
+    /// For each process: its user and system time, that of its living children (PostgreSQL's backends are the
+    /// postmaster's children) and that of its children that ended and were waited for.
+    /// </summary>
+    public static double[] Sample(IReadOnlyList<(string Name, int Pid)> watch)
+    {
+        var result = new double[watch.Count];
+        if (watch.Count == 0)
+        {
+            return result;
+        }
+
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || Read(pid) is not { } stat)
+            {
+                continue;
+            }
+
+            for (var w = 0; w < watch.Count; w++)
+            {
+                if (pid == watch[w].Pid)
+                {
+                    result[w] += stat.Own + stat.Children;
+                }
+                else if (stat.Parent == watch[w].Pid)
+                {
+                    result[w] += stat.Own;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static (int Parent, double Own, double Children)? Read(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        // Fields after the command name (which may hold spaces) in parentheses: state ppid ... utime(14) stime(15)
+        // cutime(16) cstime(17), numbered as in proc(5).
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        double F(int number) => double.Parse(fields[number - 3], CultureInfo.InvariantCulture) * MillisecondsPerTick;
+        return (int.Parse(fields[1], CultureInfo.InvariantCulture), F(14) + F(15), F(16) + F(17));
     }
 }
