@@ -1,6 +1,7 @@
 using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
 using Appliance.Platform;
+using Appliance.Platform.Database;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -66,6 +67,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && attempt < 3)
             {
+                await FailedStatements.RecoverAsync(connection, transaction);
                 continue;
             }
 

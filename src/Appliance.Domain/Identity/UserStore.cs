@@ -2,6 +2,7 @@ using System.Text.Json;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
 using Appliance.Platform;
+using Appliance.Platform.Database;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -102,10 +103,12 @@ public sealed class UserStore(NpgsqlDataSource dataSource)
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
+            await FailedStatements.RecoverAsync(connection, transaction);
             throw new DomainConflictException("A user with this email already exists", [new FieldError("email", $"'{user.Email}' is already registered")]);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
         {
+            await FailedStatements.RecoverAsync(connection, transaction);
             throw new DomainValidationException([new FieldError("customer_id", "Unknown customer")]);
         }
 
@@ -176,6 +179,7 @@ public sealed class UserStore(NpgsqlDataSource dataSource)
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
         {
+            await FailedStatements.RecoverAsync(connection, transaction);
             throw new DomainValidationException([new FieldError("customer_id", "Unknown customer")]);
         }
 

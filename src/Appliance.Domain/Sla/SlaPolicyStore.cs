@@ -3,6 +3,7 @@ using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
 using Appliance.Domain.Identity;
 using Appliance.Platform;
+using Appliance.Platform.Database;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -144,6 +145,7 @@ public sealed class SlaPolicyStore(NpgsqlDataSource dataSource)
         }
         catch (PostgresException ex) when (ex is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: NameUnique })
         {
+            await FailedStatements.RecoverAsync(connection, transaction);
             throw DuplicateName(definition.Name);
         }
 
@@ -204,6 +206,7 @@ public sealed class SlaPolicyStore(NpgsqlDataSource dataSource)
             }
             catch (PostgresException ex) when (ex is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: NameUnique })
             {
+                await FailedStatements.RecoverAsync(connection, transaction);
                 throw DuplicateName(definition.Name);
             }
         }

@@ -35,4 +35,26 @@ public static class FailedStatements
             NpgsqlConnection.ClearPool(connection);
         }
     }
+
+    /// <summary>
+    /// For a failure a store handles itself (a unique or foreign-key violation it reports as a conflict): rolls the
+    /// aborted <paramref name="transaction"/> back, then <see cref="Recover"/>s the connection before it goes back to
+    /// the pool.
+    /// </summary>
+    public static async Task RecoverAsync(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(transaction);
+        try
+        {
+            await transaction.RollbackAsync();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            NpgsqlConnection.ClearPool(connection);
+            return;
+        }
+
+        Recover(connection);
+    }
 }

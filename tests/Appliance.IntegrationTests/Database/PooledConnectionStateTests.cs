@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Appliance.Domain.Audit;
 using Appliance.Domain.Common;
+using Appliance.Domain.Identity;
 using Appliance.IntegrationTests.Infrastructure;
 using Appliance.Platform;
 using Appliance.Platform.Database;
@@ -49,6 +50,28 @@ public sealed class PooledConnectionStateTests
             Assert.Equal(type == "alpha" ? 3 : 5, rows.Total);
             Assert.Equal(type == "alpha" ? 3 : 5, rows.Items.Count);
             Assert.All(rows.Items, r => Assert.Equal(type, r.EntityType));
+        }
+    }
+
+    [Fact]
+    public async Task Duplicate_emails_refused_again_and_again_leave_the_one_pooled_connection_in_step()
+    {
+        await using var database = await TestDatabase.CreateAsync();
+        var connectionString = new NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxPoolSize = 1, Timeout = 5 }.ConnectionString;
+        await using var dataSource = ApplianceDataSource.Create(connectionString, "pool-state-tests");
+        var users = new UserStore(dataSource);
+        var principal = Principal.System("tests");
+        var taken = UserRules.ValidateNew("taken@test.example", "Taken", Roles.TechnicianL1, null, "de", [], ApiServer.DefaultPassword);
+        Assert.Equal(WriteStatus.Done, (await users.CreateAsync(taken, principal, CancellationToken.None)).Status);
+        for (var round = 0; round < 8; round++)
+        {
+            // The same INSERT fails on its third use, the one Npgsql prepares automatically.
+            var duplicate = await users.CreateAsync(taken, principal, CancellationToken.None);
+            Assert.Equal(WriteStatus.Conflict, duplicate.Status);
+            var fresh = UserRules.ValidateNew($"fresh{round}@test.example", $"Fresh {round}", Roles.TechnicianL2, null, "en", [], ApiServer.DefaultPassword);
+            var created = await users.CreateAsync(fresh, principal, CancellationToken.None);
+            Assert.Equal($"fresh{round}@test.example", created.Value!.Email);
+            Assert.Equal(Roles.TechnicianL2, (await users.GetAsync(created.Value.Id, CancellationToken.None))!.Role);
         }
     }
 
