@@ -119,17 +119,6 @@ public sealed class ConnectionPoolTests
 
     private static Guid Id(JsonElement body) => body.GetProperty("id").GetGuid();
 
-    private static async Task<JsonElement> ExpectAsync(HttpClient client, HttpMethod method, string path, int status, string? body = null)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-        {
-            request.Content = ApiServer.Json(body);
-        }
-
-        using var response = await client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(status == (int)response.StatusCode, $"{method} {path}: expected {status}, got {(int)response.StatusCode} {text}");
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-    }
+    private static async Task<JsonElement> ExpectAsync(HttpClient client, HttpMethod method, string path, int status, string? body = null) =>
+        (await Rest.ExpectAsync(client, method, path, status, body)).Body;
 }
