@@ -1,5 +1,10 @@
+using System.Text.RegularExpressions;
+using Appliance.Api.Identity;
 using Appliance.Domain.Identity;
+using Appliance.IntegrationTests.Api;
 using Appliance.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
 
 namespace Appliance.IntegrationTests.Identity;
 
@@ -61,6 +66,22 @@ public sealed class AccessMatrixTests(AccessMatrixFixture fixture) : IClassFixtu
         Assert.All(AccessMatrix.Routes, r => Assert.All(r.Allowed.Concat(r.RefusedByHandler ?? []), role => Assert.True(Roles.IsKnown(role), $"{r}: unknown role {role}")));
         Assert.All(AccessMatrix.Routes, r => Assert.Empty(r.Allowed.Intersect(r.RefusedByHandler ?? [])));
         Assert.Equal(AccessMatrix.Routes.Count, AccessMatrix.Routes.Select(r => r.Key).Distinct().Count());
+    }
+
+    [Fact]
+    public void Every_route_guarded_by_a_permission_is_a_row_or_says_where_it_is_tested()
+    {
+        static string Shape(string route) => Regex.Replace(route, "{[^}]+}", "{}").TrimEnd('/');
+        var guarded = OpenApiTests.MappedEndpoints(_api)
+            .Where(e => e.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy is { } policy && Permissions.All.Contains(policy))
+                || e.Metadata.GetOrderedMetadata<AuthorizationPolicy>().SelectMany(p => p.Requirements).OfType<PermissionRequirement>().Any())
+            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(method => Shape($"{method} {e.RoutePattern.RawText}")))
+            .ToHashSet(StringComparer.Ordinal);
+        var listed = AccessMatrix.Routes.Select(r => r.Key).Concat(AccessMatrix.TestedElsewhere.Keys).Select(Shape).ToHashSet(StringComparer.Ordinal);
+        var missing = guarded.Except(listed).Order(StringComparer.Ordinal).ToList();
+        Assert.True(missing.Count == 0, "guarded, yet neither a row nor tested elsewhere: " + string.Join(", ", missing));
+        var gone = listed.Except(guarded).Order(StringComparer.Ordinal).ToList();
+        Assert.True(gone.Count == 0, "listed, yet no such guarded route: " + string.Join(", ", gone));
     }
 
     /// <summary>The placeholders of <paramref name="template"/>, each with a record made for this case only.</summary>

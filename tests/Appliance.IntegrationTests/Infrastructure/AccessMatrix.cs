@@ -39,12 +39,7 @@ public static class AccessMatrix
     private static readonly string[] Management = [Admin, Manager];
     private static readonly string[] AdminOnly = [Admin];
 
-    public const string PolicyBody = """
-        {"name":"Zugriff {unique}","description":"for tests","time_zone":"Europe/Berlin",
-         "targets":{"critical":{"response_minutes":30,"resolution_minutes":120},"high":{"response_minutes":60,"resolution_minutes":480},
-                    "medium":{"response_minutes":240,"resolution_minutes":1440},"low":{"response_minutes":480,"resolution_minutes":2400}},
-         "opening_hours":[{"weekday":"monday","start":"08:00","end":"17:00"}],"holidays":[]}
-        """;
+    private static readonly string PolicyBody = SlaJson.Policy("Zugriff {unique}");
 
     public static readonly IReadOnlyList<RouteAccess> Routes =
     [
@@ -106,6 +101,23 @@ public static class AccessMatrix
         new("DELETE", "/api/v1/time-entries/{entry}", null, 204, Technical),
         new("POST", "/api/v1/time-entries/{entry}/approve", "{}", 200, [Admin, Manager, Billing], RefusedByHandler: [L1, L2]),
     ];
+
+    /// <summary>Routes guarded by a permission that are not rows, with where their access is tested instead: each
+    /// needs records in a state of its own, or lets every role through to a rule about the record.</summary>
+    public static readonly IReadOnlyDictionary<string, string> TestedElsewhere = new Dictionary<string, string>
+    {
+        ["POST /api/v1/tickets/{ticket}/merge"] = "two tickets; TicketMergeWatchersDeleteTests",
+        ["POST /api/v1/tickets/{ticket}/watchers"] = "TicketMergeWatchersDeleteTests",
+        ["DELETE /api/v1/tickets/{ticket}/watchers/{user}"] = "TicketMergeWatchersDeleteTests",
+        ["GET /api/v1/tickets/{ticket}/comments"] = "every role; company and internal-note rules in CommentsTests",
+        ["POST /api/v1/tickets/{ticket}/comments"] = "every role; CommentsTests",
+        ["GET /api/v1/comments/{comment}"] = "every role; CommentsTests",
+        ["PATCH /api/v1/comments/{comment}"] = "every role; author and 15-minute rules in CommentsTests",
+        ["DELETE /api/v1/comments/{comment}"] = "every role; author and 15-minute rules in CommentsTests",
+        ["POST /api/v1/time-entries/{entry}/unapprove"] = "an approved entry; TimeEntriesTests",
+        ["GET /api/v1/api-keys/{key}"] = "an existing key; ApiKeyTests",
+        ["DELETE /api/v1/api-keys/{key}"] = "an existing key; ApiKeyTests",
+    };
 
     /// <summary>Every (route, role) pair, as theory data.</summary>
     public static TheoryData<string, string> Cases()

@@ -14,7 +14,7 @@ public sealed class TicketTestKit : IAsyncDisposable
 
     public ApiServer Api { get; }
 
-    public NpgsqlDataSource Db => Api.Database!.DataSource;
+    public NpgsqlDataSource Db => Api.Db;
 
     /// <summary>Signed in as a system admin.</summary>
     public HttpClient Admin => Api.Client;
