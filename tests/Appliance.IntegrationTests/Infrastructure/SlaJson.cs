@@ -1,7 +1,7 @@
 namespace Appliance.IntegrationTests.Infrastructure;
 
-/// <summary>SLA policy request bodies: office hours Monday to Friday 8 to 17, targets critical 30/120 minutes,
-/// high 60/480, medium 240/1440, low 480/2400 (response/resolution).</summary>
+/// <summary>SLA policy request bodies: office hours Monday to Friday 8 to 17 (or <see cref="AlwaysOpen"/>), targets
+/// critical 30/120 minutes, high 60/480, medium 240/1440, low 480/2400 (response/resolution).</summary>
 public static class SlaJson
 {
     public const string Targets = """
@@ -15,9 +15,16 @@ public static class SlaJson
          {"weekday":"friday","start":"08:00","end":"17:00"}]
         """;
 
-    public static string Policy(string name, bool? isDefault = null, string timeZone = "Europe/Berlin", string hours = OfficeHours, string holidays = "[]", string targets = Targets) =>
+    public const string AlwaysOpen = """
+        [{"weekday":"monday","start":"00:00","end":"24:00"},{"weekday":"tuesday","start":"00:00","end":"24:00"},
+         {"weekday":"wednesday","start":"00:00","end":"24:00"},{"weekday":"thursday","start":"00:00","end":"24:00"},
+         {"weekday":"friday","start":"00:00","end":"24:00"},{"weekday":"saturday","start":"00:00","end":"24:00"},
+         {"weekday":"sunday","start":"00:00","end":"24:00"}]
+        """;
+
+    public static string Policy(string name, bool? isDefault = null, string timeZone = "Europe/Berlin", string hours = OfficeHours, string holidays = "[]", string targets = Targets, string description = "for tests") =>
         $$"""
-        {"name":"{{name}}","description":"for tests",{{(isDefault is null ? string.Empty : $"\"is_default\":{(isDefault.Value ? "true" : "false")},")}}
+        {"name":"{{name}}","description":"{{description}}",{{(isDefault is null ? string.Empty : $"\"is_default\":{(isDefault.Value ? "true" : "false")},")}}
          "time_zone":"{{timeZone}}","targets":{{targets}},"opening_hours":{{hours}},"holidays":{{holidays}}}
         """;
 }
