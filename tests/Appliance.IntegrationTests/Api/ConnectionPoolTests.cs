@@ -12,18 +12,6 @@ namespace Appliance.IntegrationTests.Api;
 /// </summary>
 public sealed class ConnectionPoolTests
 {
-    private const string Targets = """
-        {"critical":{"response_minutes":60,"resolution_minutes":240},"high":{"response_minutes":120,"resolution_minutes":480},
-         "medium":{"response_minutes":240,"resolution_minutes":1440},"low":{"response_minutes":480,"resolution_minutes":2880}}
-        """;
-
-    private const string AlwaysOpen = """
-        [{"weekday":"monday","start":"00:00","end":"24:00"},{"weekday":"tuesday","start":"00:00","end":"24:00"},
-         {"weekday":"wednesday","start":"00:00","end":"24:00"},{"weekday":"thursday","start":"00:00","end":"24:00"},
-         {"weekday":"friday","start":"00:00","end":"24:00"},{"weekday":"saturday","start":"00:00","end":"24:00"},
-         {"weekday":"sunday","start":"00:00","end":"24:00"}]
-        """;
-
     [Fact]
     public async Task Every_module_answers_on_a_one_connection_pool()
     {
@@ -31,7 +19,7 @@ public sealed class ConnectionPoolTests
         var admin = api.Client;
 
         var policy = await ExpectAsync(admin, HttpMethod.Post, "/api/v1/sla-policies", 201,
-            $$"""{"name":"Rund um die Uhr","time_zone":"Europe/Berlin","targets":{{Targets}},"opening_hours":{{AlwaysOpen}},"holidays":[]}""");
+            SlaJson.Policy("Rund um die Uhr", hours: SlaJson.AlwaysOpen));
         var policyId = Id(policy);
         var customer = Id(await ExpectAsync(admin, HttpMethod.Post, "/api/v1/customers", 201, """{"customer_number":"K-POOL","name":"Pool GmbH"}"""));
         await ExpectAsync(admin, HttpMethod.Put, $"/api/v1/customers/{customer}/sla-policy", 200, $$"""{"sla_policy_id":"{{policyId}}"}""");
@@ -92,7 +80,7 @@ public sealed class ConnectionPoolTests
         await using var api = await ApiServer.StartAsync(maxPoolSize: 4);
         var admin = api.Client;
         var policyId = Id(await ExpectAsync(admin, HttpMethod.Post, "/api/v1/sla-policies", 201,
-            $$"""{"name":"Burst","time_zone":"Europe/Berlin","targets":{{Targets}},"opening_hours":{{AlwaysOpen}},"holidays":[]}"""));
+            SlaJson.Policy("Burst", hours: SlaJson.AlwaysOpen)));
         var customer = Id(await ExpectAsync(admin, HttpMethod.Post, "/api/v1/customers", 201, """{"customer_number":"K-BURST","name":"Burst AG"}"""));
         await ExpectAsync(admin, HttpMethod.Put, $"/api/v1/customers/{customer}/sla-policy", 200, $$"""{"sla_policy_id":"{{policyId}}"}""");
         for (var i = 0; i < 3; i++)
@@ -112,24 +100,13 @@ public sealed class ConnectionPoolTests
 
         // A new policy version: every update reads it again.
         await ExpectAsync(admin, HttpMethod.Put, $"/api/v1/sla-policies/{policyId}", 200,
-            $$"""{"name":"Burst","description":"geändert","time_zone":"Europe/Berlin","targets":{{Targets}},"opening_hours":{{AlwaysOpen}},"holidays":[]}""");
+            SlaJson.Policy("Burst", hours: SlaJson.AlwaysOpen, description: "geändert"));
         var paused = await Task.WhenAll(created.Select(t => ExpectAsync(admin, HttpMethod.Patch, $"/api/v1/tickets/{Id(t)}", 200, """{"status":"waiting_customer"}""")));
         Assert.All(paused, t => Assert.NotEqual(JsonValueKind.Null, t.GetProperty("sla_paused_since").ValueKind));
     }
 
     private static Guid Id(JsonElement body) => body.GetProperty("id").GetGuid();
 
-    private static async Task<JsonElement> ExpectAsync(HttpClient client, HttpMethod method, string path, int status, string? body = null)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-        {
-            request.Content = ApiServer.Json(body);
-        }
-
-        using var response = await client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(status == (int)response.StatusCode, $"{method} {path}: expected {status}, got {(int)response.StatusCode} {text}");
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-    }
+    private static async Task<JsonElement> ExpectAsync(HttpClient client, HttpMethod method, string path, int status, string? body = null) =>
+        (await Rest.ExpectAsync(client, method, path, status, body)).Body;
 }

@@ -22,12 +22,6 @@ public sealed class ErrorEnvelopeTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _api.DisposeAsync();
 
-    private async Task<long> CustomerCountAsync()
-    {
-        await using var command = _api.Database!.DataSource.CreateCommand("SELECT count(*) FROM customers");
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
     [Theory]
     [InlineData("{\"name\":", "name")]
     [InlineData("{\"name\": \"Acme\", }", "body")]
@@ -39,7 +33,7 @@ public sealed class ErrorEnvelopeTests : IAsyncLifetime
         var error = await ApiServer.AssertErrorAsync(response, 400, "INVALID_INPUT");
         var detail = Assert.Single(error.GetProperty("details").EnumerateArray());
         Assert.Equal(field, detail.GetProperty("field").GetString());
-        Assert.Equal(0, await CustomerCountAsync());
+        Assert.Equal(0, await _api.Db.CountAsync("SELECT count(*) FROM customers"));
     }
 
     [Fact]
@@ -50,7 +44,7 @@ public sealed class ErrorEnvelopeTests : IAsyncLifetime
         var detail = Assert.Single(error.GetProperty("details").EnumerateArray());
         Assert.Equal("colour", detail.GetProperty("field").GetString());
         Assert.Equal("Unknown field", detail.GetProperty("message").GetString());
-        Assert.Equal(0, await CustomerCountAsync());
+        Assert.Equal(0, await _api.Db.CountAsync("SELECT count(*) FROM customers"));
     }
 
     [Fact]
@@ -81,7 +75,7 @@ public sealed class ErrorEnvelopeTests : IAsyncLifetime
         var response = await _api.Client.PostAsync("/api/v1/customers", content);
         var error = await ApiServer.AssertErrorAsync(response, 415, "UNSUPPORTED_MEDIA_TYPE");
         Assert.Contains("application/json", error.GetProperty("message").GetString(), StringComparison.Ordinal);
-        Assert.Equal(0, await CustomerCountAsync());
+        Assert.Equal(0, await _api.Db.CountAsync("SELECT count(*) FROM customers"));
     }
 
     [Fact]
@@ -91,7 +85,7 @@ public sealed class ErrorEnvelopeTests : IAsyncLifetime
         var response = await _api.Client.PostAsync("/api/v1/customers", ApiServer.Json(body));
         var error = await ApiServer.AssertErrorAsync(response, 413, "PAYLOAD_TOO_LARGE");
         Assert.Contains("4096", error.GetProperty("message").GetString(), StringComparison.Ordinal);
-        Assert.Equal(0, await CustomerCountAsync());
+        Assert.Equal(0, await _api.Db.CountAsync("SELECT count(*) FROM customers"));
     }
 
     [Fact]
@@ -104,7 +98,7 @@ public sealed class ErrorEnvelopeTests : IAsyncLifetime
         request.Headers.TransferEncodingChunked = true;
         var response = await _api.Client.SendAsync(request);
         await ApiServer.AssertErrorAsync(response, 413, "PAYLOAD_TOO_LARGE");
-        Assert.Equal(0, await CustomerCountAsync());
+        Assert.Equal(0, await _api.Db.CountAsync("SELECT count(*) FROM customers"));
     }
 
     [Fact]
@@ -163,7 +157,7 @@ public sealed class ErrorEnvelopeTests : IAsyncLifetime
         var error = await ApiServer.AssertErrorAsync(response, 422, "VALIDATION_ERROR");
         var fields = error.GetProperty("details").EnumerateArray().Select(d => d.GetProperty("field").GetString()).ToList();
         Assert.Equal(["customer_number", "name", "vat_id", "language"], fields);
-        Assert.Equal(0, await CustomerCountAsync());
+        Assert.Equal(0, await _api.Db.CountAsync("SELECT count(*) FROM customers"));
     }
 
     [Fact]
@@ -174,7 +168,7 @@ public sealed class ErrorEnvelopeTests : IAsyncLifetime
         var second = await _api.Client.PostAsync("/api/v1/customers", ApiServer.Json("{\"customer_number\":\"K-2\",\"name\":\"ACME GmbH\"}"));
         var error = await ApiServer.AssertErrorAsync(second, 409, "RESOURCE_ALREADY_EXISTS");
         Assert.Equal("name", error.GetProperty("details")[0].GetProperty("field").GetString());
-        Assert.Equal(1, await CustomerCountAsync());
+        Assert.Equal(1, await _api.Db.CountAsync("SELECT count(*) FROM customers"));
     }
 
     [Fact]

@@ -18,8 +18,8 @@ public sealed class InputHardeningTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _api = await ApiServer.StartAsync();
-        _customer = (await PostAsync("/api/v1/customers", """{"name":"Nul GmbH"}""", HttpStatusCode.Created)).GetProperty("id").GetGuid();
-        _ticket = (await PostAsync("/api/v1/tickets", $$"""{"customer_id":"{{_customer}}","title":"Drucker","description":"<p>Der Drucker ist kaputt.</p>"}""", HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        _customer = (await Rest.CreateAsync(_api.Client, "/api/v1/customers", """{"name":"Nul GmbH"}""")).Id;
+        _ticket = (await Rest.CreateAsync(_api.Client, "/api/v1/tickets", $$"""{"customer_id":"{{_customer}}","title":"Drucker","description":"<p>Der Drucker ist kaputt.</p>"}""")).Id;
     }
 
     public async Task DisposeAsync() => await _api.DisposeAsync();
@@ -86,7 +86,7 @@ public sealed class InputHardeningTests : IAsyncLifetime
         path = path.Replace("{customer}", _customer.ToString(), StringComparison.Ordinal).Replace("{ticket}", _ticket.ToString(), StringComparison.Ordinal);
         body = body.Replace("{customer}", _customer.ToString(), StringComparison.Ordinal);
         var field = JsonDocument.Parse(body).RootElement.EnumerateObject().First(p => p.Value.GetRawText().Contains("\\u0000", StringComparison.Ordinal)).Name;
-        var before = await AuditRowsAsync();
+        var before = await _api.Db.CountAsync("SELECT count(*) FROM audit_log");
         for (var i = 0; i < 4; i++)
         {
             using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = ApiServer.Json(body) };
@@ -97,7 +97,7 @@ public sealed class InputHardeningTests : IAsyncLifetime
             Assert.Contains("NUL", detail.GetProperty("message").GetString(), StringComparison.Ordinal);
         }
 
-        Assert.Equal(before, await AuditRowsAsync());
+        Assert.Equal(before, await _api.Db.CountAsync("SELECT count(*) FROM audit_log"));
     }
 
     [Fact]
@@ -111,13 +111,13 @@ public sealed class InputHardeningTests : IAsyncLifetime
     [Fact]
     public async Task A_key_given_twice_is_400_naming_it_and_creates_nothing()
     {
-        var other = (await PostAsync("/api/v1/customers", """{"name":"Zweite GmbH"}""", HttpStatusCode.Created)).GetProperty("id").GetGuid();
-        var before = await TicketCountAsync();
+        var other = (await Rest.CreateAsync(_api.Client, "/api/v1/customers", """{"name":"Zweite GmbH"}""")).Id;
+        var before = await _api.Db.CountAsync("SELECT count(*) FROM tickets");
         using var response = await _api.Client.PostAsync("/api/v1/tickets", ApiServer.Json(
             $$"""{"customer_id":"{{_customer}}","title":"Doppelt","description":"<p>Beschreibung des Problems.</p>","customer_id":"{{other}}"}"""));
         var error = await ApiServer.AssertErrorAsync(response, 400, "INVALID_INPUT");
         Assert.Equal("customer_id", Assert.Single(error.GetProperty("details").EnumerateArray()).GetProperty("field").GetString());
-        Assert.Equal(before, await TicketCountAsync());
+        Assert.Equal(before, await _api.Db.CountAsync("SELECT count(*) FROM tickets"));
 
         using var patch = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/tickets/{_ticket}") { Content = ApiServer.Json("""{"priority":"low","priority":"critical"}""") };
         using var patched = await _api.Client.SendAsync(patch);
@@ -132,32 +132,12 @@ public sealed class InputHardeningTests : IAsyncLifetime
     public async Task A_number_or_boolean_sent_as_a_string_is_400_naming_the_field(string path, string body, string field)
     {
         path = path.Replace("{ticket}", _ticket.ToString(), StringComparison.Ordinal);
-        var before = await AuditRowsAsync();
+        var before = await _api.Db.CountAsync("SELECT count(*) FROM audit_log");
         using var response = await _api.Client.PostAsync(path, ApiServer.Json(body));
         var error = await ApiServer.AssertErrorAsync(response, 400, "INVALID_INPUT");
         var detail = Assert.Single(error.GetProperty("details").EnumerateArray());
         Assert.Equal(field, detail.GetProperty("field").GetString());
         Assert.Equal("Value has the wrong type", detail.GetProperty("message").GetString());
-        Assert.Equal(before, await AuditRowsAsync());
-    }
-
-    private async Task<JsonElement> PostAsync(string path, string body, HttpStatusCode expected)
-    {
-        using var response = await _api.Client.PostAsync(path, ApiServer.Json(body));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == response.StatusCode, $"{path}: {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
-    private async Task<long> AuditRowsAsync()
-    {
-        await using var command = _api.Database!.DataSource.CreateCommand("SELECT count(*) FROM audit_log");
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    private async Task<long> TicketCountAsync()
-    {
-        await using var command = _api.Database!.DataSource.CreateCommand("SELECT count(*) FROM tickets");
-        return (long)(await command.ExecuteScalarAsync())!;
+        Assert.Equal(before, await _api.Db.CountAsync("SELECT count(*) FROM audit_log"));
     }
 }

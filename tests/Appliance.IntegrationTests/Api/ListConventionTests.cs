@@ -28,17 +28,10 @@ public sealed class ListConventionTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _api.DisposeAsync();
 
-    private async Task<JsonElement> GetOkAsync(string url)
-    {
-        var response = await _api.Client.GetAsync(url);
-        Assert.True(response.IsSuccessStatusCode, $"{url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return await ApiServer.ReadJsonAsync(response);
-    }
-
     [Fact]
     public async Task Default_page_has_meta_and_links()
     {
-        var body = await GetOkAsync("/api/v1/customers");
+        var body = await Rest.GetOkAsync(_api.Client, "/api/v1/customers");
         Assert.Equal(20, body.GetProperty("data").GetArrayLength());
         var meta = body.GetProperty("meta");
         Assert.Equal(1, meta.GetProperty("page").GetInt32());
@@ -56,7 +49,7 @@ public sealed class ListConventionTests : IAsyncLifetime
     [Fact]
     public async Task Last_page_has_the_remainder_and_no_next_and_links_keep_the_filters()
     {
-        var body = await GetOkAsync("/api/v1/customers?limit=15&page=3&is_active=true");
+        var body = await Rest.GetOkAsync(_api.Client, "/api/v1/customers?limit=15&page=3&is_active=true");
         Assert.Equal(36, body.GetProperty("meta").GetProperty("total").GetInt64());
         Assert.Equal(6, body.GetProperty("data").GetArrayLength());
         var links = body.GetProperty("links");
@@ -72,7 +65,7 @@ public sealed class ListConventionTests : IAsyncLifetime
         var pages = 0;
         while (url is not null)
         {
-            var body = await GetOkAsync(url);
+            var body = await Rest.GetOkAsync(_api.Client, url);
             foreach (var row in body.GetProperty("data").EnumerateArray())
             {
                 Assert.True(seen.Add(row.GetProperty("id").GetString()!));
@@ -89,7 +82,7 @@ public sealed class ListConventionTests : IAsyncLifetime
     [Fact]
     public async Task Limit_100_is_allowed()
     {
-        var body = await GetOkAsync("/api/v1/customers?limit=100");
+        var body = await Rest.GetOkAsync(_api.Client, "/api/v1/customers?limit=100");
         Assert.Equal(45, body.GetProperty("data").GetArrayLength());
         Assert.Equal(1, body.GetProperty("meta").GetProperty("total_pages").GetInt32());
     }
@@ -122,8 +115,8 @@ public sealed class ListConventionTests : IAsyncLifetime
     [Fact]
     public async Task Multi_field_sort_with_order_and_minus_prefix()
     {
-        var byOrder = await GetOkAsync("/api/v1/tickets?sort=priority,ticket_number&order=desc,asc&limit=100");
-        var byPrefix = await GetOkAsync("/api/v1/tickets?sort=-priority,ticket_number&limit=100");
+        var byOrder = await Rest.GetOkAsync(_api.Client, "/api/v1/tickets?sort=priority,ticket_number&order=desc,asc&limit=100");
+        var byPrefix = await Rest.GetOkAsync(_api.Client, "/api/v1/tickets?sort=-priority,ticket_number&limit=100");
         var rows = byOrder.GetProperty("data").EnumerateArray().Select(t => (Priority: t.GetProperty("priority").GetString()!, Number: t.GetProperty("ticket_number").GetInt64())).ToList();
         Assert.Equal(rows, byPrefix.GetProperty("data").EnumerateArray().Select(t => (t.GetProperty("priority").GetString()!, t.GetProperty("ticket_number").GetInt64())).ToList());
         string[] rank = ["low", "medium", "high", "critical"];
@@ -135,9 +128,9 @@ public sealed class ListConventionTests : IAsyncLifetime
     [Fact]
     public async Task Filters_combine()
     {
-        var customers = await GetOkAsync("/api/v1/customers?sort=customer_number&limit=1");
+        var customers = await Rest.GetOkAsync(_api.Client, "/api/v1/customers?sort=customer_number&limit=1");
         var customerId = customers.GetProperty("data")[0].GetProperty("id").GetString();
-        var body = await GetOkAsync($"/api/v1/tickets?status=new&customer_id={customerId}&limit=100");
+        var body = await Rest.GetOkAsync(_api.Client, $"/api/v1/tickets?status=new&customer_id={customerId}&limit=100");
         var rows = body.GetProperty("data").EnumerateArray().ToList();
         Assert.NotEmpty(rows);
         Assert.All(rows, t =>
@@ -153,18 +146,18 @@ public sealed class ListConventionTests : IAsyncLifetime
     [Fact]
     public async Task Search_escapes_like_wildcards()
     {
-        var all = await GetOkAsync("/api/v1/customers?search=Kunde%200");
+        var all = await Rest.GetOkAsync(_api.Client, "/api/v1/customers?search=Kunde%200");
         Assert.Equal(45, all.GetProperty("meta").GetProperty("total").GetInt64());
-        var none = await GetOkAsync("/api/v1/customers?search=%25");
+        var none = await Rest.GetOkAsync(_api.Client, "/api/v1/customers?search=%25");
         Assert.Equal(0, none.GetProperty("meta").GetProperty("total").GetInt64());
-        var one = await GetOkAsync("/api/v1/customers?search=K-007");
+        var one = await Rest.GetOkAsync(_api.Client, "/api/v1/customers?search=K-007");
         Assert.Equal(1, one.GetProperty("meta").GetProperty("total").GetInt64());
     }
 
     [Fact]
     public async Task Empty_result_is_page_1_of_0_not_an_error()
     {
-        var body = await GetOkAsync("/api/v1/customers?search=zzz-nothing");
+        var body = await Rest.GetOkAsync(_api.Client, "/api/v1/customers?search=zzz-nothing");
         Assert.Equal(0, body.GetProperty("data").GetArrayLength());
         Assert.Equal(0, body.GetProperty("meta").GetProperty("total_pages").GetInt32());
         Assert.Equal(JsonValueKind.Null, body.GetProperty("links").GetProperty("next").ValueKind);

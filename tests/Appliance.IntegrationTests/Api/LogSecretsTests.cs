@@ -42,7 +42,7 @@ public sealed class LogSecretsTests : IAsyncLifetime
         var access = session.GetProperty("access_token").GetString()!;
         var refresh = session.GetProperty("refresh_token").GetString()!;
         secrets.AddRange([access, refresh]);
-        using (var anonymous = Unique(_api.NewClient()))
+        using (var anonymous = ApiServer.FromUniqueAddress(_api.NewClient()))
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/refresh") { Content = JsonContent.Create(new { refresh_token = refresh }) };
             request.Headers.Add("Cookie", $"refresh_token={refresh}; psa_refresh={refresh}");
@@ -54,12 +54,12 @@ public sealed class LogSecretsTests : IAsyncLifetime
         }
 
         // MFA: enrolment (secret, otpauth URI), confirmation (code), recovery codes, a challenge, a wrong and a right code.
-        using var signedIn = Unique(_api.Bearer(access));
+        using var signedIn = ApiServer.FromUniqueAddress(_api.Bearer(access));
         var enrol = await ApiServer.ReadJsonAsync(await signedIn.PostAsync("/api/v1/auth/mfa/enroll", null));
         var secretText = enrol.GetProperty("secret").GetString()!;
         secrets.AddRange([secretText, enrol.GetProperty("otpauth_uri").GetString()!]);
         var secret = Totp.DecodeSecret(secretText);
-        var confirmCode = NextCode(secret);
+        var confirmCode = _time.NextTotp(secret);
         secrets.Add(confirmCode);
         var confirm = await ApiServer.ReadJsonAsync(await signedIn.PostAsJsonAsync("/api/v1/auth/mfa/confirm", new { code = confirmCode }));
         secrets.AddRange(confirm.GetProperty("recovery_codes").EnumerateArray().Select(code => code.GetString()!));
@@ -71,9 +71,9 @@ public sealed class LogSecretsTests : IAsyncLifetime
         var challenge = await ApiServer.ReadJsonAsync(await _api.LoginAsync(user.Email, password));
         var mfaToken = challenge.GetProperty("mfa_token").GetString()!;
         secrets.Add(mfaToken);
-        using (var anonymous = Unique(_api.NewClient()))
+        using (var anonymous = ApiServer.FromUniqueAddress(_api.NewClient()))
         {
-            var code = NextCode(secret);
+            var code = _time.NextTotp(secret);
             var wrong = ((int.Parse(code, System.Globalization.CultureInfo.InvariantCulture) + 1) % 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
             secrets.AddRange([code, wrong]);
             Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("/api/v1/auth/mfa/verify", new { mfa_token = mfaToken, code = wrong })).StatusCode);
@@ -83,18 +83,18 @@ public sealed class LogSecretsTests : IAsyncLifetime
         }
 
         // API keys: creation, use in both headers, a wrong secret for a real prefix, a revoked key.
-        using var admin = Unique(_api.Bearer(access));
+        using var admin = ApiServer.FromUniqueAddress(_api.Bearer(access));
         var created = await ApiServer.ReadJsonAsync(await admin.PostAsJsonAsync("/api/v1/api-keys", new { name = "log test", permissions = KeyPermissions }));
         var key = created.GetProperty("key").GetString()!;
         secrets.Add(key);
         secrets.Add(key[13..]); // the secret part alone
-        using (var byHeader = Unique(_api.NewClient()))
+        using (var byHeader = ApiServer.FromUniqueAddress(_api.NewClient()))
         {
             byHeader.DefaultRequestHeaders.Add("X-Api-Key", key);
             Assert.Equal(HttpStatusCode.OK, (await byHeader.GetAsync("/api/v1/customers")).StatusCode);
         }
 
-        using (var byBearer = Unique(_api.Bearer(key)))
+        using (var byBearer = ApiServer.FromUniqueAddress(_api.Bearer(key)))
         {
             Assert.Equal(HttpStatusCode.OK, (await byBearer.GetAsync("/api/v1/customers")).StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await byBearer.GetAsync("/api/v1/auth/me")).StatusCode);
@@ -102,12 +102,12 @@ public sealed class LogSecretsTests : IAsyncLifetime
 
         var wrongKey = key[..13] + new string('Z', 40);
         secrets.Add(wrongKey);
-        using (var wrongClient = Unique(_api.Bearer(wrongKey)))
+        using (var wrongClient = ApiServer.FromUniqueAddress(_api.Bearer(wrongKey)))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, (await wrongClient.GetAsync("/api/v1/customers")).StatusCode);
         }
 
-        using (var badToken = Unique(_api.Bearer(access[..^4] + "AAAA")))
+        using (var badToken = ApiServer.FromUniqueAddress(_api.Bearer(access[..^4] + "AAAA")))
         {
             secrets.Add(access[..^4] + "AAAA");
             Assert.Equal(HttpStatusCode.Unauthorized, (await badToken.GetAsync("/api/v1/customers")).StatusCode);
@@ -130,17 +130,5 @@ public sealed class LogSecretsTests : IAsyncLifetime
                 : lines.Concat(json).FirstOrDefault(line => line.Contains(value, StringComparison.Ordinal));
             Assert.True(leaked is null, $"a secret reached a log line: {leaked}");
         }
-    }
-
-    private string NextCode(byte[] secret)
-    {
-        _time.Advance(TimeSpan.FromSeconds(30));
-        return Totp.Compute(secret, _time.GetUtcNow());
-    }
-
-    private static HttpClient Unique(HttpClient client)
-    {
-        client.DefaultRequestHeaders.Add("X-Forwarded-For", ApiServer.UniqueIp());
-        return client;
     }
 }

@@ -428,13 +428,7 @@ public sealed class OpenApiTests : IAsyncLifetime
         };
     }
 
-    private async Task<Guid> CreateAsync(string path, string json)
-    {
-        using var response = await _api.Client.PostAsync(path, ApiServer.Json(json));
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True((int)response.StatusCode == 201, body);
-        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetGuid();
-    }
+    private async Task<Guid> CreateAsync(string path, string json) => (await Rest.CreateAsync(_api.Client, path, json)).Id;
 
     public static string RepositoryRoot()
     {

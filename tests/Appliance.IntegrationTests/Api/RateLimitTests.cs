@@ -6,9 +6,6 @@ namespace Appliance.IntegrationTests.Api;
 /// <summary>The per-user and per-address API rate limit with its headers, on real Redis.</summary>
 public sealed class RateLimitTests
 {
-    private static long Header(HttpResponseMessage response, string name) =>
-        long.Parse(response.Headers.GetValues(name).Single(), CultureInfo.InvariantCulture);
-
     [Fact]
     public async Task Every_answer_carries_the_headers_and_the_limit_answers_429_with_retry_after()
     {
@@ -25,22 +22,22 @@ public sealed class RateLimitTests
         {
             var ok = await api.Client.GetAsync("/api/v1/customers");
             Assert.Equal(200, (int)ok.StatusCode);
-            Assert.Equal(5, Header(ok, "X-RateLimit-Limit"));
-            Assert.Equal(5 - i, Header(ok, "X-RateLimit-Remaining"));
-            Assert.InRange(Header(ok, "X-RateLimit-Reset") - DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 0, 61);
+            Assert.Equal(5, Rest.Header(ok, "X-RateLimit-Limit"));
+            Assert.Equal(5 - i, Rest.Header(ok, "X-RateLimit-Remaining"));
+            Assert.InRange(Rest.Header(ok, "X-RateLimit-Reset") - DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 0, 61);
         }
 
         var limited = await api.Client.GetAsync("/api/v1/customers");
         var error = await ApiServer.AssertErrorAsync(limited, 429, "RATE_LIMIT_EXCEEDED");
         Assert.Equal("retry_after", error.GetProperty("details")[0].GetProperty("field").GetString());
         Assert.InRange(int.Parse(limited.Headers.RetryAfter!.ToString(), CultureInfo.InvariantCulture), 1, 60);
-        Assert.Equal(0, Header(limited, "X-RateLimit-Remaining"));
+        Assert.Equal(0, Rest.Header(limited, "X-RateLimit-Remaining"));
 
         // Health probes are never limited; anonymous callers count per address, separately from the user.
         Assert.Equal(200, (int)(await api.Client.GetAsync("/health")).StatusCode);
         var anonymous = await api.Anonymous.GetAsync("/.well-known/jwks.json");
         Assert.Equal(200, (int)anonymous.StatusCode);
-        Assert.Equal(3, Header(anonymous, "X-RateLimit-Limit"));
+        Assert.Equal(3, Rest.Header(anonymous, "X-RateLimit-Limit"));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Appliance.IntegrationTests.Infrastructure;
 
 namespace Appliance.IntegrationTests.Crm;
@@ -29,17 +28,6 @@ public sealed class CrmListTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _api.DisposeAsync();
 
-    private async Task<JsonElement> OkAsync(string url)
-    {
-        var answer = await Crm.GetAsync(_api.Client, url);
-        Assert.True(answer.Status == 200, $"{url}: {answer.Status} {answer.Body}");
-        return answer.Body;
-    }
-
-    private static List<JsonElement> Data(JsonElement body) => [.. body.GetProperty("data").EnumerateArray()];
-
-    private static long Total(JsonElement body) => body.GetProperty("meta").GetProperty("total").GetInt64();
-
     [Theory]
     [InlineData("/api/v1/customers?is_active=false", 6)]
     [InlineData("/api/v1/customers?language=en", 10)]
@@ -57,52 +45,52 @@ public sealed class CrmListTests : IAsyncLifetime
     [InlineData("/api/v1/sites?country=gb", 10)]
     [InlineData("/api/v1/sites?search=ort%20l-03", 1)]
     public async Task Filters_count_what_they_match(string url, long expected) =>
-        Assert.Equal(expected, Total(await OkAsync(url)));
+        Assert.Equal(expected, Rest.Total(await Rest.GetOkAsync(_api.Client, url)));
 
     [Fact]
     public async Task The_number_search_matches_from_its_start_the_name_anywhere()
     {
-        var byNumber = Data(await OkAsync("/api/v1/customers?search=L-012"));
+        var byNumber = Rest.Data(await Rest.GetOkAsync(_api.Client, "/api/v1/customers?search=L-012"));
         Assert.Equal("L-012", Assert.Single(byNumber).GetProperty("customer_number").GetString());
-        Assert.Equal(0, Total(await OkAsync("/api/v1/customers?search=-012")));
-        Assert.Equal(1, Total(await OkAsync("/api/v1/customers?search=012")));
+        Assert.Equal(0, Rest.Total(await Rest.GetOkAsync(_api.Client, "/api/v1/customers?search=-012")));
+        Assert.Equal(1, Rest.Total(await Rest.GetOkAsync(_api.Client, "/api/v1/customers?search=012")));
     }
 
     [Fact]
     public async Task Multi_field_sort_orders_by_each_key_in_turn()
     {
-        var rows = Data(await OkAsync("/api/v1/customers?sort=-name,customer_number&limit=100"));
+        var rows = Rest.Data(await Rest.GetOkAsync(_api.Client, "/api/v1/customers?sort=-name,customer_number&limit=100"));
         Assert.Equal(rows.Select(r => r.GetProperty("name").GetString()).Order(StringComparer.OrdinalIgnoreCase).Reverse(), rows.Select(r => r.GetProperty("name").GetString()));
-        var byUpdated = Data(await OkAsync("/api/v1/customers?sort=updated_at&order=asc&limit=3"));
+        var byUpdated = Rest.Data(await Rest.GetOkAsync(_api.Client, "/api/v1/customers?sort=updated_at&order=asc&limit=3"));
         Assert.Equal(["L-030", "L-029", "L-028"], byUpdated.Select(r => r.GetProperty("customer_number").GetString()));
-        var contacts = Data(await OkAsync("/api/v1/contacts?sort=last_name,first_name&order=desc,asc&limit=4"));
+        var contacts = Rest.Data(await Rest.GetOkAsync(_api.Client, "/api/v1/contacts?sort=last_name,first_name&order=desc,asc&limit=4"));
         Assert.Equal(["l-030.1@example.com", "l-030.2@example.com", "l-029.1@example.com", "l-029.2@example.com"], contacts.Select(c => c.GetProperty("email").GetString()));
-        var sites = Data(await OkAsync("/api/v1/sites?sort=city&limit=1"));
+        var sites = Rest.Data(await Rest.GetOkAsync(_api.Client, "/api/v1/sites?sort=city&limit=1"));
         Assert.Equal("Ort L-001", sites[0].GetProperty("city").GetString());
     }
 
     [Fact]
     public async Task Sparse_fields_keep_only_the_named_fields_and_id_and_links_keep_them()
     {
-        var body = await OkAsync("/api/v1/customers?fields=name,customer_number&sort=customer_number&limit=10&page=2");
-        var rows = Data(body);
+        var body = await Rest.GetOkAsync(_api.Client, "/api/v1/customers?fields=name,customer_number&sort=customer_number&limit=10&page=2");
+        var rows = Rest.Data(body);
         Assert.Equal(10, rows.Count);
         Assert.All(rows, r => Assert.Equal(["id", "customer_number", "name"], r.EnumerateObject().Select(p => p.Name)));
         Assert.Equal("L-011", rows[0].GetProperty("customer_number").GetString());
-        Assert.Equal(30, Total(body));
+        Assert.Equal(30, Rest.Total(body));
         var links = body.GetProperty("links");
         Assert.Equal("/api/v1/customers?fields=name%2Ccustomer_number&limit=10&sort=customer_number&page=3", links.GetProperty("next").GetString());
         Assert.Equal("/api/v1/customers?fields=name%2Ccustomer_number&limit=10&sort=customer_number&page=1", links.GetProperty("prev").GetString());
 
-        var one = await OkAsync($"/api/v1/customers/{rows[0].GetProperty("id").GetGuid()}?fields=city");
+        var one = await Rest.GetOkAsync(_api.Client, $"/api/v1/customers/{rows[0].GetProperty("id").GetGuid()}?fields=city");
         Assert.Equal(["id", "city"], one.EnumerateObject().Select(p => p.Name));
     }
 
     [Fact]
     public async Task Include_embeds_contacts_and_sites_of_each_customer()
     {
-        var body = await OkAsync("/api/v1/customers?include=contacts,sites&fields=customer_number&sort=customer_number&limit=3");
-        foreach (var row in Data(body))
+        var body = await Rest.GetOkAsync(_api.Client, "/api/v1/customers?include=contacts,sites&fields=customer_number&sort=customer_number&limit=3");
+        foreach (var row in Rest.Data(body))
         {
             var number = row.GetProperty("customer_number").GetString()!;
             Assert.Equal(["id", "customer_number", "contacts", "sites"], row.EnumerateObject().Select(p => p.Name));
@@ -113,8 +101,8 @@ public sealed class CrmListTests : IAsyncLifetime
             Assert.Equal("Sitz " + number, Assert.Single(row.GetProperty("sites").EnumerateArray()).GetProperty("name").GetString());
         }
 
-        var id = Data(body)[0].GetProperty("id").GetGuid();
-        var one = await OkAsync($"/api/v1/customers/{id}?include=sites");
+        var id = Rest.Data(body)[0].GetProperty("id").GetGuid();
+        var one = await Rest.GetOkAsync(_api.Client, $"/api/v1/customers/{id}?include=sites");
         Assert.Equal(1, one.GetProperty("sites").GetArrayLength());
         Assert.False(one.TryGetProperty("contacts", out _));
         Assert.True(one.TryGetProperty("vat_id", out _));
@@ -123,13 +111,13 @@ public sealed class CrmListTests : IAsyncLifetime
     [Fact]
     public async Task Nested_lists_show_one_customers_children_with_the_list_shape()
     {
-        var customer = Data(await OkAsync("/api/v1/customers?sort=customer_number&limit=1"))[0].GetProperty("id").GetGuid();
-        var contacts = await OkAsync($"/api/v1/customers/{customer}/contacts?limit=1");
-        Assert.Equal((2, 2), (Total(contacts), contacts.GetProperty("meta").GetProperty("total_pages").GetInt32()));
+        var customer = Rest.Data(await Rest.GetOkAsync(_api.Client, "/api/v1/customers?sort=customer_number&limit=1"))[0].GetProperty("id").GetGuid();
+        var contacts = await Rest.GetOkAsync(_api.Client, $"/api/v1/customers/{customer}/contacts?limit=1");
+        Assert.Equal((2, 2), (Rest.Total(contacts), contacts.GetProperty("meta").GetProperty("total_pages").GetInt32()));
         Assert.Equal($"/api/v1/customers/{customer}/contacts?limit=1&page=2", contacts.GetProperty("links").GetProperty("next").GetString());
-        var sites = await OkAsync($"/api/v1/customers/{customer}/sites");
-        Assert.Equal(1, Total(sites));
-        await ApiServer.AssertErrorAsync((await Crm.GetAsync(_api.Client, $"/api/v1/customers/{Guid.NewGuid()}/sites")).Response, 404, "RESOURCE_NOT_FOUND");
+        var sites = await Rest.GetOkAsync(_api.Client, $"/api/v1/customers/{customer}/sites");
+        Assert.Equal(1, Rest.Total(sites));
+        await ApiServer.AssertErrorAsync((await Rest.GetAsync(_api.Client, $"/api/v1/customers/{Guid.NewGuid()}/sites")).Response, 404, "RESOURCE_NOT_FOUND");
     }
 
     [Theory]
@@ -150,14 +138,14 @@ public sealed class CrmListTests : IAsyncLifetime
     [InlineData("/api/v1/sites?page=3", "page")]
     public async Task Bad_list_parameters_are_400_naming_the_parameter(string url, string field)
     {
-        var error = await ApiServer.AssertErrorAsync((await Crm.GetAsync(_api.Client, url)).Response, 400, "VALIDATION_ERROR");
-        Assert.Contains(field, Crm.DetailFields(error));
+        var error = await ApiServer.AssertErrorAsync((await Rest.GetAsync(_api.Client, url)).Response, 400, "VALIDATION_ERROR");
+        Assert.Contains(field, Rest.DetailFields(error));
     }
 
     [Fact]
     public async Task An_unknown_field_message_names_the_field()
     {
-        var error = await ApiServer.AssertErrorAsync((await Crm.GetAsync(_api.Client, "/api/v1/customers?fields=name,passwort")).Response, 400, "VALIDATION_ERROR");
+        var error = await ApiServer.AssertErrorAsync((await Rest.GetAsync(_api.Client, "/api/v1/customers?fields=name,passwort")).Response, 400, "VALIDATION_ERROR");
         Assert.Contains("'passwort'", error.GetProperty("details")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 }

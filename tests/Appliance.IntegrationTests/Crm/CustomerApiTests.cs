@@ -16,7 +16,7 @@ public sealed class CustomerApiTests : IAsyncLifetime
 
     private static string Unique(string name) => $"{name} {Guid.NewGuid().ToString("N")[..8]}";
 
-    private Task<Answer> CreateAsync(string json) => Crm.CreateAsync(_api.Client, "/api/v1/customers", json);
+    private Task<Answer> CreateAsync(string json) => Rest.CreateAsync(_api.Client, "/api/v1/customers", json);
 
     [Fact]
     public async Task Create_generates_numbers_skips_hand_made_ones_and_answers_with_location_and_etag()
@@ -44,7 +44,7 @@ public sealed class CustomerApiTests : IAsyncLifetime
             {"customer_number":"K-ALL-1","name":" Volle Felder GmbH ","vat_id":"de 811 907 980","language":"en","notes":"Zugang über Hof",
              "is_active":false,"street":"Hauptstraße 1","postal_code":"10115","city":"Berlin","country":"at"}
             """);
-        var read = await Crm.GetAsync(_api.Client, $"/api/v1/customers/{created.Id}");
+        var read = await Rest.GetAsync(_api.Client, $"/api/v1/customers/{created.Id}");
         Assert.Equal(200, read.Status);
         Assert.Equal("\"1\"", read.ETag);
         var body = read.Body;
@@ -59,10 +59,10 @@ public sealed class CustomerApiTests : IAsyncLifetime
     [Fact]
     public async Task Get_of_an_unknown_customer_is_404_and_unknown_query_parameters_are_400()
     {
-        await ApiServer.AssertErrorAsync((await Crm.GetAsync(_api.Client, $"/api/v1/customers/{Guid.NewGuid()}")).Response, 404, "RESOURCE_NOT_FOUND");
+        await ApiServer.AssertErrorAsync((await Rest.GetAsync(_api.Client, $"/api/v1/customers/{Guid.NewGuid()}")).Response, 404, "RESOURCE_NOT_FOUND");
         var created = await CreateAsync($$"""{"name":"{{Unique("Parameter")}}"}""");
-        var error = await ApiServer.AssertErrorAsync((await Crm.GetAsync(_api.Client, $"/api/v1/customers/{created.Id}?page=2")).Response, 400, "VALIDATION_ERROR");
-        Assert.Equal(["page"], Crm.DetailFields(error));
+        var error = await ApiServer.AssertErrorAsync((await Rest.GetAsync(_api.Client, $"/api/v1/customers/{created.Id}?page=2")).Response, 400, "VALIDATION_ERROR");
+        Assert.Equal(["page"], Rest.DetailFields(error));
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class CustomerApiTests : IAsyncLifetime
     {
         var created = await CreateAsync($$"""{"name":"{{Unique("Vorher")}}","notes":"bleibt","vat_id":"DE811907980"}""");
         var newName = Unique("Nachher");
-        var patched = await Crm.PatchAsync(_api.Client, $"/api/v1/customers/{created.Id}", $$"""{"name":"{{newName}}","vat_id":null}""", created.ETag);
+        var patched = await Rest.PatchAsync(_api.Client, $"/api/v1/customers/{created.Id}", $$"""{"name":"{{newName}}","vat_id":null}""", created.ETag);
         Assert.Equal(200, patched.Status);
         Assert.Equal("\"2\"", patched.ETag);
         Assert.Equal(newName, patched.Body.GetProperty("name").GetString());
@@ -110,7 +110,7 @@ public sealed class CustomerApiTests : IAsyncLifetime
     public async Task Create_and_delete_write_their_events_too()
     {
         var created = await CreateAsync($$"""{"name":"{{Unique("Ereignis")}}"}""");
-        Assert.Equal(204, (await Crm.DeleteAsync(_api.Client, $"/api/v1/customers/{created.Id}")).Status);
+        Assert.Equal(204, (await Rest.DeleteAsync(_api.Client, $"/api/v1/customers/{created.Id}")).Status);
         await using var command = _api.Database!.DataSource.CreateCommand("SELECT event_type, payload->'data'->>'name' FROM outbox_events WHERE aggregate_id = @id ORDER BY id");
         command.Parameters.Add(new NpgsqlParameter("id", created.Id.ToString()));
         var rows = new List<(string, string)>();
@@ -124,22 +124,7 @@ public sealed class CustomerApiTests : IAsyncLifetime
 
         var name = created.Body.GetProperty("name").GetString()!;
         Assert.Equal([("customer.created", name), ("customer.deleted", name)], rows);
-        Assert.Equal(["created", "deleted"], await AuditActionsAsync("customer", created.Id));
-    }
-
-    private async Task<List<string>> AuditActionsAsync(string entityType, Guid id)
-    {
-        await using var command = _api.Database!.DataSource.CreateCommand("SELECT action FROM audit_log WHERE entity_type = @t AND entity_id = @id ORDER BY id");
-        command.Parameters.Add(new NpgsqlParameter("t", entityType));
-        command.Parameters.Add(new NpgsqlParameter("id", id.ToString()));
-        var actions = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            actions.Add(reader.GetString(0));
-        }
-
-        return actions;
+        Assert.Equal(["created", "deleted"], await _api.Db.AuditActionsAsync("customer", created.Id));
     }
 
     [Fact]
@@ -147,11 +132,11 @@ public sealed class CustomerApiTests : IAsyncLifetime
     {
         var created = await CreateAsync($$"""{"name":"{{Unique("Gleich")}}","city":"Köln"}""");
         var before = await Crm.FootprintAsync(_api);
-        var same = await Crm.PatchAsync(_api.Client, $"/api/v1/customers/{created.Id}", $$"""{"city":" Köln ","name":"{{created.Body.GetProperty("name").GetString()}}"}""");
+        var same = await Rest.PatchAsync(_api.Client, $"/api/v1/customers/{created.Id}", $$"""{"city":" Köln ","name":"{{created.Body.GetProperty("name").GetString()}}"}""");
         Assert.Equal(200, same.Status);
         Assert.Equal("\"1\"", same.ETag);
         Assert.Equal(before, await Crm.FootprintAsync(_api));
-        Assert.Equal(200, (await Crm.PatchAsync(_api.Client, $"/api/v1/customers/{created.Id}", "{}")).Status);
+        Assert.Equal(200, (await Rest.PatchAsync(_api.Client, $"/api/v1/customers/{created.Id}", "{}")).Status);
         Assert.Equal(before, await Crm.FootprintAsync(_api));
     }
 
@@ -160,9 +145,9 @@ public sealed class CustomerApiTests : IAsyncLifetime
     {
         var created = await CreateAsync($$"""{"name":"{{Unique("Gültig")}}"}""");
         var before = await Crm.FootprintAsync(_api);
-        var answer = await Crm.PatchAsync(_api.Client, $"/api/v1/customers/{created.Id}", """{"name":null,"language":"fr","country":"Deutschland","customer_number":"","is_active":null,"postal_code":"!"}""");
+        var answer = await Rest.PatchAsync(_api.Client, $"/api/v1/customers/{created.Id}", """{"name":null,"language":"fr","country":"Deutschland","customer_number":"","is_active":null,"postal_code":"!"}""");
         var error = await ApiServer.AssertErrorAsync(answer.Response, 422, "VALIDATION_ERROR");
-        Assert.Equal(["customer_number", "name", "language", "is_active", "postal_code", "country"], Crm.DetailFields(error));
+        Assert.Equal(["customer_number", "name", "language", "is_active", "postal_code", "country"], Rest.DetailFields(error));
         Assert.Equal(before, await Crm.FootprintAsync(_api));
     }
 
@@ -176,16 +161,16 @@ public sealed class CustomerApiTests : IAsyncLifetime
     {
         var created = await CreateAsync($$"""{"name":"{{Unique("Typen")}}"}""");
         var before = await Crm.FootprintAsync(_api);
-        var error = await ApiServer.AssertErrorAsync((await Crm.PatchAsync(_api.Client, $"/api/v1/customers/{created.Id}", body)).Response, 400, "INVALID_INPUT");
-        Assert.Equal([field], Crm.DetailFields(error));
+        var error = await ApiServer.AssertErrorAsync((await Rest.PatchAsync(_api.Client, $"/api/v1/customers/{created.Id}", body)).Response, 400, "INVALID_INPUT");
+        Assert.Equal([field], Rest.DetailFields(error));
         Assert.Equal(before, await Crm.FootprintAsync(_api));
     }
 
     [Fact]
     public async Task Patch_and_delete_of_an_unknown_customer_are_404()
     {
-        await ApiServer.AssertErrorAsync((await Crm.PatchAsync(_api.Client, $"/api/v1/customers/{Guid.NewGuid()}", """{"name":"Niemand"}""")).Response, 404, "RESOURCE_NOT_FOUND");
-        await ApiServer.AssertErrorAsync((await Crm.DeleteAsync(_api.Client, $"/api/v1/customers/{Guid.NewGuid()}")).Response, 404, "RESOURCE_NOT_FOUND");
+        await ApiServer.AssertErrorAsync((await Rest.PatchAsync(_api.Client, $"/api/v1/customers/{Guid.NewGuid()}", """{"name":"Niemand"}""")).Response, 404, "RESOURCE_NOT_FOUND");
+        await ApiServer.AssertErrorAsync((await Rest.DeleteAsync(_api.Client, $"/api/v1/customers/{Guid.NewGuid()}")).Response, 404, "RESOURCE_NOT_FOUND");
     }
 
     [Fact]
@@ -194,7 +179,7 @@ public sealed class CustomerApiTests : IAsyncLifetime
         var name = Unique("Doppelt GmbH");
         var first = await CreateAsync($$"""{"name":"{{name}}"}""");
         var before = await Crm.FootprintAsync(_api);
-        var answer = await Crm.PostAsync(_api.Client, "/api/v1/customers", $$"""{"name":"  {{name.ToUpperInvariant()}} "}""");
+        var answer = await Rest.PostAsync(_api.Client, "/api/v1/customers", $$"""{"name":"  {{name.ToUpperInvariant()}} "}""");
         var error = await ApiServer.AssertErrorAsync(answer.Response, 409, "RESOURCE_ALREADY_EXISTS");
         var detail = Assert.Single(error.GetProperty("details").EnumerateArray());
         Assert.Equal("name", detail.GetProperty("field").GetString());
@@ -202,10 +187,10 @@ public sealed class CustomerApiTests : IAsyncLifetime
         Assert.Equal(before, await Crm.FootprintAsync(_api));
 
         var other = await CreateAsync($$"""{"name":"{{Unique("Anders")}}"}""");
-        var rename = await Crm.PatchAsync(_api.Client, $"/api/v1/customers/{other.Id}", $$"""{"name":"{{name.ToLowerInvariant()}}"}""");
+        var rename = await Rest.PatchAsync(_api.Client, $"/api/v1/customers/{other.Id}", $$"""{"name":"{{name.ToLowerInvariant()}}"}""");
         error = await ApiServer.AssertErrorAsync(rename.Response, 409, "RESOURCE_ALREADY_EXISTS");
         Assert.Equal(first.Id, error.GetProperty("details")[0].GetProperty("existing_id").GetGuid());
-        Assert.Equal(other.Body.GetProperty("name").GetString(), (await Crm.GetAsync(_api.Client, $"/api/v1/customers/{other.Id}")).Body.GetProperty("name").GetString());
+        Assert.Equal(other.Body.GetProperty("name").GetString(), (await Rest.GetAsync(_api.Client, $"/api/v1/customers/{other.Id}")).Body.GetProperty("name").GetString());
     }
 
     [Fact]
@@ -213,12 +198,12 @@ public sealed class CustomerApiTests : IAsyncLifetime
     {
         var number = "K-D-" + Guid.NewGuid().ToString("N")[..6];
         var first = await CreateAsync($$"""{"name":"{{Unique("Nummer")}}","customer_number":"{{number}}"}""");
-        var error = await ApiServer.AssertErrorAsync((await Crm.PostAsync(_api.Client, "/api/v1/customers", $$"""{"name":"{{Unique("Nummer")}}","customer_number":"{{number}}"}""")).Response, 409, "RESOURCE_ALREADY_EXISTS");
+        var error = await ApiServer.AssertErrorAsync((await Rest.PostAsync(_api.Client, "/api/v1/customers", $$"""{"name":"{{Unique("Nummer")}}","customer_number":"{{number}}"}""")).Response, 409, "RESOURCE_ALREADY_EXISTS");
         Assert.Equal("customer_number", error.GetProperty("details")[0].GetProperty("field").GetString());
         Assert.Equal(first.Id, error.GetProperty("details")[0].GetProperty("existing_id").GetGuid());
 
-        Assert.Equal(204, (await Crm.DeleteAsync(_api.Client, $"/api/v1/customers/{first.Id}")).Status);
-        error = await ApiServer.AssertErrorAsync((await Crm.PostAsync(_api.Client, "/api/v1/customers", $$"""{"name":"{{Unique("Nummer")}}","customer_number":"{{number}}"}""")).Response, 409, "RESOURCE_ALREADY_EXISTS");
+        Assert.Equal(204, (await Rest.DeleteAsync(_api.Client, $"/api/v1/customers/{first.Id}")).Status);
+        error = await ApiServer.AssertErrorAsync((await Rest.PostAsync(_api.Client, "/api/v1/customers", $$"""{"name":"{{Unique("Nummer")}}","customer_number":"{{number}}"}""")).Response, 409, "RESOURCE_ALREADY_EXISTS");
         Assert.False(error.GetProperty("details")[0].TryGetProperty("existing_id", out _));
         Assert.Contains("deleted", error.GetProperty("details")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
     }
@@ -227,7 +212,7 @@ public sealed class CustomerApiTests : IAsyncLifetime
     public async Task Concurrent_creates_of_one_name_make_one_customer_and_409s_naming_it()
     {
         var name = Unique("Wettlauf");
-        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Crm.PostAsync(_api.Client, "/api/v1/customers", $$"""{"name":"{{name}}"}""")));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Rest.PostAsync(_api.Client, "/api/v1/customers", $$"""{"name":"{{name}}"}""")));
         var winner = Assert.Single(answers, a => a.Status == 201);
         foreach (var loser in answers.Where(a => a.Status != 201))
         {
@@ -235,8 +220,8 @@ public sealed class CustomerApiTests : IAsyncLifetime
             Assert.Equal(winner.Id, error.GetProperty("details")[0].GetProperty("existing_id").GetGuid());
         }
 
-        Assert.Equal(1, await Crm.CountAsync(_api, "SELECT count(*) FROM customers WHERE name = @n", ("n", name)));
-        Assert.Equal(1, await Crm.CountAsync(_api, "SELECT count(*) FROM outbox_events WHERE event_type = 'customer.created' AND payload->'data'->>'name' = @n", ("n", name)));
+        Assert.Equal(1, await _api.Db.CountAsync("SELECT count(*) FROM customers WHERE name = @n", ("n", name)));
+        Assert.Equal(1, await _api.Db.CountAsync("SELECT count(*) FROM outbox_events WHERE event_type = 'customer.created' AND payload->'data'->>'name' = @n", ("n", name)));
     }
 
     [Fact]
@@ -245,27 +230,27 @@ public sealed class CustomerApiTests : IAsyncLifetime
         var name = Unique("Weg GmbH");
         var customer = await CreateAsync($$"""{"name":"{{name}}"}""");
         var email = $"weg.{Guid.NewGuid():N}@example.com";
-        var contact = await Crm.CreateAsync(_api.Client, $"/api/v1/customers/{customer.Id}/contacts", $$"""{"last_name":"Weg","email":"{{email}}"}""");
-        var site = await Crm.CreateAsync(_api.Client, $"/api/v1/customers/{customer.Id}/sites", """{"name":"Zentrale"}""");
+        var contact = await Rest.CreateAsync(_api.Client, $"/api/v1/customers/{customer.Id}/contacts", $$"""{"last_name":"Weg","email":"{{email}}"}""");
+        var site = await Rest.CreateAsync(_api.Client, $"/api/v1/customers/{customer.Id}/sites", """{"name":"Zentrale"}""");
 
-        var deleted = await Crm.DeleteAsync(_api.Client, $"/api/v1/customers/{customer.Id}", customer.ETag);
+        var deleted = await Rest.DeleteAsync(_api.Client, $"/api/v1/customers/{customer.Id}", customer.ETag);
         Assert.Equal(204, deleted.Status);
-        await ApiServer.AssertErrorAsync((await Crm.GetAsync(_api.Client, $"/api/v1/customers/{customer.Id}")).Response, 404, "RESOURCE_NOT_FOUND");
-        await ApiServer.AssertErrorAsync((await Crm.GetAsync(_api.Client, $"/api/v1/contacts/{contact.Id}")).Response, 404, "RESOURCE_NOT_FOUND");
-        await ApiServer.AssertErrorAsync((await Crm.GetAsync(_api.Client, $"/api/v1/sites/{site.Id}")).Response, 404, "RESOURCE_NOT_FOUND");
-        await ApiServer.AssertErrorAsync((await Crm.GetAsync(_api.Client, $"/api/v1/customers/{customer.Id}/contacts")).Response, 404, "RESOURCE_NOT_FOUND");
-        await ApiServer.AssertErrorAsync((await Crm.DeleteAsync(_api.Client, $"/api/v1/customers/{customer.Id}")).Response, 404, "RESOURCE_NOT_FOUND");
-        var list = await Crm.GetAsync(_api.Client, $"/api/v1/customers?search={Uri.EscapeDataString(name)}");
+        await ApiServer.AssertErrorAsync((await Rest.GetAsync(_api.Client, $"/api/v1/customers/{customer.Id}")).Response, 404, "RESOURCE_NOT_FOUND");
+        await ApiServer.AssertErrorAsync((await Rest.GetAsync(_api.Client, $"/api/v1/contacts/{contact.Id}")).Response, 404, "RESOURCE_NOT_FOUND");
+        await ApiServer.AssertErrorAsync((await Rest.GetAsync(_api.Client, $"/api/v1/sites/{site.Id}")).Response, 404, "RESOURCE_NOT_FOUND");
+        await ApiServer.AssertErrorAsync((await Rest.GetAsync(_api.Client, $"/api/v1/customers/{customer.Id}/contacts")).Response, 404, "RESOURCE_NOT_FOUND");
+        await ApiServer.AssertErrorAsync((await Rest.DeleteAsync(_api.Client, $"/api/v1/customers/{customer.Id}")).Response, 404, "RESOURCE_NOT_FOUND");
+        var list = await Rest.GetAsync(_api.Client, $"/api/v1/customers?search={Uri.EscapeDataString(name)}");
         Assert.Equal(0, list.Body.GetProperty("meta").GetProperty("total").GetInt64());
-        Assert.Equal(1, await Crm.CountAsync(_api, "SELECT count(*) FROM customers WHERE id = @id AND deleted_at IS NOT NULL", ("id", customer.Id)));
+        Assert.Equal(1, await _api.Db.CountAsync("SELECT count(*) FROM customers WHERE id = @id AND deleted_at IS NOT NULL", ("id", customer.Id)));
 
         var again = await CreateAsync($$"""{"name":"{{name}}"}""");
         Assert.NotEqual(customer.Id, again.Id);
-        await Crm.CreateAsync(_api.Client, $"/api/v1/customers/{again.Id}/contacts", $$"""{"last_name":"Neu","email":"{{email}}"}""");
+        await Rest.CreateAsync(_api.Client, $"/api/v1/customers/{again.Id}/contacts", $$"""{"last_name":"Neu","email":"{{email}}"}""");
 
         var requestId = deleted.Response.Headers.GetValues("X-Request-Id").Single();
-        Assert.Equal(3, await Crm.CountAsync(_api, "SELECT count(*) FROM audit_log WHERE action = 'deleted' AND request_id = @r", ("r", requestId)));
-        Assert.Equal(3, await Crm.CountAsync(_api, "SELECT count(*) FROM outbox_events WHERE event_type IN ('customer.deleted', 'contact.deleted', 'site.deleted') AND request_id = @r", ("r", requestId)));
+        Assert.Equal(3, await _api.Db.CountAsync("SELECT count(*) FROM audit_log WHERE action = 'deleted' AND request_id = @r", ("r", requestId)));
+        Assert.Equal(3, await _api.Db.CountAsync("SELECT count(*) FROM outbox_events WHERE event_type IN ('customer.deleted', 'contact.deleted', 'site.deleted') AND request_id = @r", ("r", requestId)));
     }
 
     [Fact]
@@ -280,8 +265,8 @@ public sealed class CustomerApiTests : IAsyncLifetime
 
         var portalUser = await _api.CreateUserAsync(Roles.CustomerAdmin, customer.Id);
         var before = await Crm.FootprintAsync(_api);
-        var error = await ApiServer.AssertErrorAsync((await Crm.DeleteAsync(_api.Client, $"/api/v1/customers/{customer.Id}")).Response, 409, "RESOURCE_CONFLICT");
-        Assert.Equal(["tickets", "users"], Crm.DetailFields(error));
+        var error = await ApiServer.AssertErrorAsync((await Rest.DeleteAsync(_api.Client, $"/api/v1/customers/{customer.Id}")).Response, 409, "RESOURCE_CONFLICT");
+        Assert.Equal(["tickets", "users"], Rest.DetailFields(error));
         Assert.Equal(before, await Crm.FootprintAsync(_api));
 
         await using (var close = _api.Database!.DataSource.CreateCommand("UPDATE tickets SET status = 'closed' WHERE customer_id = @c"))
@@ -290,8 +275,8 @@ public sealed class CustomerApiTests : IAsyncLifetime
             await close.ExecuteNonQueryAsync();
         }
 
-        Assert.Equal(200, (await Crm.PatchAsync(_api.Client, $"/api/v1/users/{portalUser.Id}", """{"is_active":false}""")).Status);
-        Assert.Equal(204, (await Crm.DeleteAsync(_api.Client, $"/api/v1/customers/{customer.Id}")).Status);
+        Assert.Equal(200, (await Rest.PatchAsync(_api.Client, $"/api/v1/users/{portalUser.Id}", """{"is_active":false}""")).Status);
+        Assert.Equal(204, (await Rest.DeleteAsync(_api.Client, $"/api/v1/customers/{customer.Id}")).Status);
     }
 
     [Fact]
@@ -314,14 +299,14 @@ public sealed class CustomerApiTests : IAsyncLifetime
         try
         {
             var before = await Crm.FootprintAsync(_api);
-            await ApiServer.AssertErrorAsync((await Crm.PostAsync(_api.Client, "/api/v1/customers", """{"name":"Explode GmbH"}""")).Response, 500, "INTERNAL_ERROR");
+            await ApiServer.AssertErrorAsync((await Rest.PostAsync(_api.Client, "/api/v1/customers", """{"name":"Explode GmbH"}""")).Response, 500, "INTERNAL_ERROR");
             Assert.Equal(before, await Crm.FootprintAsync(_api));
 
             var customer = await CreateAsync($$"""{"name":"{{Unique("Harmlos")}}"}""");
             before = await Crm.FootprintAsync(_api);
-            await ApiServer.AssertErrorAsync((await Crm.PatchAsync(_api.Client, $"/api/v1/customers/{customer.Id}", """{"name":"Explode AG"}""")).Response, 500, "INTERNAL_ERROR");
+            await ApiServer.AssertErrorAsync((await Rest.PatchAsync(_api.Client, $"/api/v1/customers/{customer.Id}", """{"name":"Explode AG"}""")).Response, 500, "INTERNAL_ERROR");
             Assert.Equal(before, await Crm.FootprintAsync(_api));
-            Assert.Equal(customer.Body.GetProperty("name").GetString(), (await Crm.GetAsync(_api.Client, $"/api/v1/customers/{customer.Id}")).Body.GetProperty("name").GetString());
+            Assert.Equal(customer.Body.GetProperty("name").GetString(), (await Rest.GetAsync(_api.Client, $"/api/v1/customers/{customer.Id}")).Body.GetProperty("name").GetString());
         }
         finally
         {

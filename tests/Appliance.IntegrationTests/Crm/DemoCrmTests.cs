@@ -14,7 +14,7 @@ public sealed class DemoCrmTests
         Assert.True(result.Seeded);
         Assert.Equal((5, 10, 7), (result.Customers, result.Contacts, result.Sites));
 
-        var list = await Crm.GetAsync(api.Client, "/api/v1/customers?include=contacts,sites&limit=100");
+        var list = await Rest.GetAsync(api.Client, "/api/v1/customers?include=contacts,sites&limit=100");
         var customers = list.Body.GetProperty("data").EnumerateArray().ToList();
         Assert.Equal(5, customers.Count);
         foreach (var customer in customers)
@@ -25,18 +25,18 @@ public sealed class DemoCrmTests
             Assert.NotEmpty(customer.GetProperty("sites").EnumerateArray());
 
             // An empty PATCH re-validates the stored values with the API's rules and changes nothing.
-            Assert.Equal(200, (await Crm.PatchAsync(api.Client, $"/api/v1/customers/{customer.GetProperty("id").GetGuid()}", "{}")).Status);
+            Assert.Equal(200, (await Rest.PatchAsync(api.Client, $"/api/v1/customers/{customer.GetProperty("id").GetGuid()}", "{}")).Status);
             foreach (var contact in contacts)
             {
-                Assert.Equal(200, (await Crm.PatchAsync(api.Client, $"/api/v1/contacts/{contact.GetProperty("id").GetGuid()}", "{}")).Status);
+                Assert.Equal(200, (await Rest.PatchAsync(api.Client, $"/api/v1/contacts/{contact.GetProperty("id").GetGuid()}", "{}")).Status);
             }
 
             foreach (var site in customer.GetProperty("sites").EnumerateArray())
             {
-                Assert.Equal(200, (await Crm.PatchAsync(api.Client, $"/api/v1/sites/{site.GetProperty("id").GetGuid()}", "{}")).Status);
+                Assert.Equal(200, (await Rest.PatchAsync(api.Client, $"/api/v1/sites/{site.GetProperty("id").GetGuid()}", "{}")).Status);
             }
         }
 
-        Assert.Equal(0, await Crm.CountAsync(api, "SELECT count(*) FROM outbox_events"));
+        Assert.Equal(0, await api.Db.CountAsync("SELECT count(*) FROM outbox_events"));
     }
 }

@@ -7,7 +7,6 @@ using System.Text.Json.Nodes;
 using Appliance.Domain.Identity;
 using Appliance.IntegrationTests.Api;
 using Appliance.IntegrationTests.Infrastructure;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace Appliance.IntegrationTests.Fuzz;
@@ -382,14 +381,14 @@ public sealed class ApiFuzzTests(ITestOutputHelper output) : IAsyncLifetime
         var other = await CreateAsync(admin, "/api/v1/customers", new JsonObject { ["name"] = $"Fuzz other {unique}" });
         _ids["ticket"] = await CreateAsync(admin, "/api/v1/tickets", new JsonObject { ["title"] = "Seed ticket", ["description"] = "The seeded ticket of the fuzz run", ["customer_id"] = _ids["customer"] });
         var db = _api.Database!.DataSource;
-        _ids["contact"] = await ScalarAsync(db, "INSERT INTO contacts (customer_id, first_name, last_name, email) VALUES (@c::uuid, 'Sea', 'Seed', 'contact@example.com') RETURNING id::text", _ids["customer"]);
-        _ids["site"] = await ScalarAsync(db, "INSERT INTO sites (customer_id, name) VALUES (@c::uuid, 'Seed site') RETURNING id::text", _ids["customer"]);
-        _ids["comment"] = await ScalarAsync(db, "INSERT INTO ticket_comments (ticket_id, body, is_internal) VALUES (@c::uuid, 'Seed comment', false) RETURNING id::text", _ids["ticket"]);
-        _ids["time-entry"] = await ScalarAsync(db, "INSERT INTO time_entries (ticket_id, user_id, minutes, work_date, work_type, note) SELECT @c::uuid, id, 30, current_date, 'remote', 'Seed work' FROM users LIMIT 1 RETURNING id::text", _ids["ticket"]);
-        _ids["sla-policy"] = await ScalarAsync(db, "SELECT id::text FROM sla_policies ORDER BY is_default DESC LIMIT 1", string.Empty);
+        _ids["contact"] = await db.ScalarAsync<string>("INSERT INTO contacts (customer_id, first_name, last_name, email) VALUES (@c::uuid, 'Sea', 'Seed', 'contact@example.com') RETURNING id::text", ("c", _ids["customer"]));
+        _ids["site"] = await db.ScalarAsync<string>("INSERT INTO sites (customer_id, name) VALUES (@c::uuid, 'Seed site') RETURNING id::text", ("c", _ids["customer"]));
+        _ids["comment"] = await db.ScalarAsync<string>("INSERT INTO ticket_comments (ticket_id, body, is_internal) VALUES (@c::uuid, 'Seed comment', false) RETURNING id::text", ("c", _ids["ticket"]));
+        _ids["time-entry"] = await db.ScalarAsync<string>("INSERT INTO time_entries (ticket_id, user_id, minutes, work_date, work_type, note) SELECT @c::uuid, id, 30, current_date, 'remote', 'Seed work' FROM users LIMIT 1 RETURNING id::text", ("c", _ids["ticket"]));
+        _ids["sla-policy"] = await db.ScalarAsync<string>("SELECT id::text FROM sla_policies ORDER BY is_default DESC LIMIT 1", ("c", string.Empty));
         _ids["user"] = _api.AdminId.ToString();
-        _ids["ticket-number"] = await ScalarAsync(db, "SELECT ticket_number::text FROM tickets WHERE id = @c::uuid", _ids["ticket"]);
-        _ids["api-key"] = await ScalarAsync(db, "SELECT coalesce((SELECT id::text FROM api_keys LIMIT 1), gen_random_uuid()::text)", string.Empty);
+        _ids["ticket-number"] = await db.ScalarAsync<string>("SELECT ticket_number::text FROM tickets WHERE id = @c::uuid", ("c", _ids["ticket"]));
+        _ids["api-key"] = await db.ScalarAsync<string>("SELECT coalesce((SELECT id::text FROM api_keys LIMIT 1), gen_random_uuid()::text)", ("c", string.Empty));
         var customerAdmin = await _api.CreateUserAsync(Roles.CustomerAdmin, Guid.Parse(other));
         var address = ApiServer.UniqueIp();
         foreach (var client in new[] { _api.Anonymous, _api.Client })
@@ -404,20 +403,8 @@ public sealed class ApiFuzzTests(ITestOutputHelper output) : IAsyncLifetime
         _callers.Add(("system_admin", admin));
     }
 
-    private static async Task<string> ScalarAsync(NpgsqlDataSource db, string sql, string value)
-    {
-        await using var command = db.CreateCommand(sql);
-        command.Parameters.AddWithValue("c", value);
-        return (string)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<string> CreateAsync(HttpClient client, string path, JsonObject body)
-    {
-        using var response = await client.PostAsync(path, Json(body.ToJsonString()));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True((int)response.StatusCode == 201, $"{path}: {text}");
-        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
-    }
+    private static async Task<string> CreateAsync(HttpClient client, string path, JsonObject body) =>
+        (await Rest.CreateAsync(client, path, body.ToJsonString())).Id.ToString();
 
     /// <summary>The path with the seeded record for each id (the resource named before it), or random UUIDs when <paramref name="ids"/> is empty.</summary>
     private static string FillPath(string path, Dictionary<string, string> ids)

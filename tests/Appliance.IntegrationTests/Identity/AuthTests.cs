@@ -27,14 +27,6 @@ public sealed class AuthTests : IAsyncLifetime
 
     private Task<HttpResponseMessage> LoginAsync(string email, string password, string? ip = null) => _api.LoginAsync(email, password, ip);
 
-    private async Task<(string Access, string Refresh, JsonElement Body)> LoginOkAsync(User user)
-    {
-        var response = await LoginAsync(user.Email, ApiServer.DefaultPassword);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        var body = await ApiServer.ReadJsonAsync(response);
-        return (body.GetProperty("access_token").GetString()!, body.GetProperty("refresh_token").GetString()!, body);
-    }
-
     private HttpClient Bearer(string token) => _api.Bearer(token);
 
     private static JsonElement Part(string jwt, int index)
@@ -50,7 +42,7 @@ public sealed class AuthTests : IAsyncLifetime
     public async Task Login_returns_an_rs256_token_with_the_seed_claims_and_a_refresh_token()
     {
         var user = await _api.CreateUserAsync(Roles.TechnicianL2);
-        var (access, refresh, body) = await LoginOkAsync(user);
+        var (access, refresh, body) = await _api.SignInAsync(user);
         Assert.Equal("Bearer", body.GetProperty("token_type").GetString());
         Assert.Equal(3600, body.GetProperty("expires_in").GetInt64());
         Assert.Equal(7 * 24 * 3600, body.GetProperty("refresh_expires_in").GetInt64());
@@ -80,7 +72,7 @@ public sealed class AuthTests : IAsyncLifetime
     public async Task The_token_verifies_with_the_published_jwks_key()
     {
         var user = await _api.CreateUserAsync(Roles.Billing);
-        var (access, _, _) = await LoginOkAsync(user);
+        var (access, _, _) = await _api.SignInAsync(user);
         var jwks = await ApiServer.ReadJsonAsync(await _api.Anonymous.GetAsync("/.well-known/jwks.json"));
         var kid = Part(access, 0).GetProperty("kid").GetString();
         var key = jwks.GetProperty("keys").EnumerateArray().Single(k => k.GetProperty("kid").GetString() == kid);
@@ -161,8 +153,8 @@ public sealed class AuthTests : IAsyncLifetime
     [Fact]
     public async Task Tampered_token_is_401_token_invalid()
     {
-        var user = await _api.CreateUserAsync(Roles.CustomerAdmin, await CustomerAsync("K-T1"));
-        var (access, _, _) = await LoginOkAsync(user);
+        var user = await _api.CreateUserAsync(Roles.CustomerAdmin, (await Rest.CreateCustomerAsync(_api.Client, "K-T1")).Id);
+        var (access, _, _) = await _api.SignInAsync(user);
         var parts = access.Split('.');
         var claims = Part(access, 1).GetRawText().Replace("customer_admin", "system_admin", StringComparison.Ordinal);
         var forged = parts[0] + "." + Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(claims) + "." + parts[2];
@@ -225,7 +217,7 @@ public sealed class AuthTests : IAsyncLifetime
     public async Task Logout_revokes_the_access_token_and_the_refresh_family()
     {
         var user = await _api.CreateUserAsync(Roles.ServiceManager);
-        var (access, refresh, _) = await LoginOkAsync(user);
+        var (access, refresh, _) = await _api.SignInAsync(user);
         var client = Bearer(access);
         Assert.Equal(200, (int)(await client.GetAsync("/api/v1/customers")).StatusCode);
         Assert.Equal(204, (int)(await client.PostAsync("/api/v1/auth/logout", null)).StatusCode);
@@ -243,7 +235,7 @@ public sealed class AuthTests : IAsyncLifetime
     public async Task Refresh_rotates_and_reuse_of_a_rotated_token_revokes_the_whole_family()
     {
         var user = await _api.CreateUserAsync(Roles.Billing);
-        var (_, first, _) = await LoginOkAsync(user);
+        var (_, first, _) = await _api.SignInAsync(user);
         var rotated = await _api.Anonymous.PostAsJsonAsync("/api/v1/auth/refresh", new Dictionary<string, string> { ["refresh_token"] = first });
         var body = await ApiServer.ReadJsonAsync(rotated);
         var second = body.GetProperty("refresh_token").GetString()!;
@@ -320,7 +312,7 @@ public sealed class AuthTests : IAsyncLifetime
     public async Task Deactivated_user_cannot_sign_in_or_refresh()
     {
         var user = await _api.CreateUserAsync(Roles.TechnicianL2);
-        var (_, refresh, _) = await LoginOkAsync(user);
+        var (_, refresh, _) = await _api.SignInAsync(user);
         var patch = await _api.Client.PatchAsync($"/api/v1/users/{user.Id}", ApiServer.Json("{\"is_active\":false}"));
         Assert.Equal(200, (int)patch.StatusCode);
         await ApiServer.AssertErrorAsync(await LoginAsync(user.Email, ApiServer.DefaultPassword), 401, "INVALID_CREDENTIALS");
@@ -336,12 +328,6 @@ public sealed class AuthTests : IAsyncLifetime
         await redis.StopAsync();
         await ApiServer.AssertErrorAsync(await api.Client.GetAsync("/api/v1/customers"), 503, "SERVICE_UNAVAILABLE");
         Assert.Equal(200, (int)(await api.Client.GetAsync("/health")).StatusCode);
-    }
-
-    private async Task<Guid> CustomerAsync(string number)
-    {
-        var response = await _api.Client.PostAsync("/api/v1/customers", ApiServer.Json($"{{\"customer_number\":\"{number}\",\"name\":\"Kunde {number}\"}}"));
-        return (await ApiServer.ReadJsonAsync(response)).GetProperty("id").GetGuid();
     }
 
     private sealed class ShiftedTime(TimeSpan shift) : TimeProvider

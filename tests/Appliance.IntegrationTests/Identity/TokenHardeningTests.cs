@@ -18,14 +18,6 @@ public sealed class TokenHardeningTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _api.DisposeAsync();
 
-    private async Task<(string Access, string Refresh)> SignInAsync(User user)
-    {
-        var response = await _api.LoginAsync(user.Email, ApiServer.DefaultPassword);
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        var body = await ApiServer.ReadJsonAsync(response);
-        return (body.GetProperty("access_token").GetString()!, body.GetProperty("refresh_token").GetString()!);
-    }
-
     private async Task<(string Access, string Refresh)> RefreshAsync(string refresh)
     {
         var response = await _api.Anonymous.PostAsJsonAsync("/api/v1/auth/refresh", new Dictionary<string, string> { ["refresh_token"] = refresh });
@@ -59,13 +51,11 @@ public sealed class TokenHardeningTests : IAsyncLifetime
         return request;
     }
 
-    private static long Header(HttpResponseMessage response, string name) => long.Parse(response.Headers.GetValues(name).Single(), CultureInfo.InvariantCulture);
-
     [Fact]
     public async Task Deactivation_ends_the_users_access_tokens_at_once()
     {
         var user = await _api.CreateUserAsync(Roles.TechnicianL2);
-        var (access, _) = await SignInAsync(user);
+        var (access, _, _) = await _api.SignInAsync(user);
         Assert.Equal(200, await StatusAsync(access, "/api/v1/customers"));
         Assert.Equal(200, (int)(await _api.Client.PatchAsync($"/api/v1/users/{user.Id}", ApiServer.Json("{\"is_active\":false}"))).StatusCode);
         await AssertRevokedAsync(access, "/api/v1/customers");
@@ -77,8 +67,8 @@ public sealed class TokenHardeningTests : IAsyncLifetime
     public async Task A_role_change_ends_the_old_tokens_and_the_next_sign_in_has_the_new_role()
     {
         var user = await _api.CreateUserAsync(Roles.ServiceManager);
-        var (access, _) = await SignInAsync(user);
-        var (other, _) = await SignInAsync(await _api.CreateUserAsync(Roles.ServiceManager));
+        var (access, _, _) = await _api.SignInAsync(user);
+        var (other, _, _) = await _api.SignInAsync(await _api.CreateUserAsync(Roles.ServiceManager));
         Assert.Equal(200, await StatusAsync(access, "/api/v1/users"));
 
         // A change the token does not carry leaves it alone.
@@ -90,7 +80,7 @@ public sealed class TokenHardeningTests : IAsyncLifetime
         Assert.Equal(200, await StatusAsync(other, "/api/v1/users"));
 
         // Signed in again at once (within the same second as the change): the new token works, with the new role.
-        var (fresh, _) = await SignInAsync(user);
+        var (fresh, _, _) = await _api.SignInAsync(user);
         await ApiServer.AssertErrorAsync(await _api.Bearer(fresh).GetAsync("/api/v1/users"), 403, "PERMISSION_DENIED");
         Assert.Equal(200, await StatusAsync(fresh, "/api/v1/customers"));
     }
@@ -99,11 +89,11 @@ public sealed class TokenHardeningTests : IAsyncLifetime
     public async Task An_mfa_reset_ends_the_users_access_tokens()
     {
         var user = await _api.CreateUserAsync(Roles.TechnicianL1);
-        var (access, _) = await SignInAsync(user);
+        var (access, _, _) = await _api.SignInAsync(user);
         Assert.Equal(200, await StatusAsync(access));
         Assert.Equal(204, (int)(await _api.Client.DeleteAsync($"/api/v1/users/{user.Id}/mfa")).StatusCode);
         await AssertRevokedAsync(access);
-        var (fresh, _) = await SignInAsync(user);
+        var (fresh, _, _) = await _api.SignInAsync(user);
         Assert.Equal(200, await StatusAsync(fresh));
     }
 
@@ -111,9 +101,9 @@ public sealed class TokenHardeningTests : IAsyncLifetime
     public async Task Refresh_token_reuse_ends_the_access_tokens_of_that_session_only()
     {
         var user = await _api.CreateUserAsync(Roles.Billing);
-        var (first, refresh) = await SignInAsync(user);
+        var (first, refresh, _) = await _api.SignInAsync(user);
         var (second, _) = await RefreshAsync(refresh);
-        var (elsewhere, _) = await SignInAsync(user);
+        var (elsewhere, _, _) = await _api.SignInAsync(user);
         Assert.Equal(200, await StatusAsync(first));
         Assert.Equal(200, await StatusAsync(second));
 
@@ -128,7 +118,7 @@ public sealed class TokenHardeningTests : IAsyncLifetime
     public async Task Logout_ends_every_access_token_of_the_session()
     {
         var user = await _api.CreateUserAsync(Roles.TechnicianL2);
-        var (first, refresh) = await SignInAsync(user);
+        var (first, refresh, _) = await _api.SignInAsync(user);
         var (second, _) = await RefreshAsync(refresh);
         Assert.Equal(204, (int)(await _api.Bearer(second).PostAsync("/api/v1/auth/logout", null)).StatusCode);
         await AssertRevokedAsync(first);
@@ -146,15 +136,15 @@ public sealed class TokenHardeningTests : IAsyncLifetime
         {
             using var response = await _api.Anonymous.SendAsync(From(ip, "/api/v1/customers", apiKey: wrongKey));
             await ApiServer.AssertErrorAsync(response, 401, "API_KEY_INVALID");
-            Assert.Equal(30, Header(response, "X-RateLimit-Limit"));
-            Assert.Equal(30 - i, Header(response, "X-RateLimit-Remaining"));
+            Assert.Equal(30, Rest.Header(response, "X-RateLimit-Limit"));
+            Assert.Equal(30 - i, Rest.Header(response, "X-RateLimit-Remaining"));
         }
 
         using var limited = await _api.Anonymous.SendAsync(From(ip, "/api/v1/customers", apiKey: wrongKey));
         var error = await ApiServer.AssertErrorAsync(limited, 429, "RATE_LIMIT_EXCEEDED");
         Assert.Equal("retry_after", error.GetProperty("details")[0].GetProperty("field").GetString());
         Assert.InRange(int.Parse(limited.Headers.RetryAfter!.ToString(), CultureInfo.InvariantCulture), 1, 60);
-        Assert.Equal(0, Header(limited, "X-RateLimit-Remaining"));
+        Assert.Equal(0, Rest.Header(limited, "X-RateLimit-Remaining"));
 
         // Over the budget, keys from that address are not even looked up (the right one too), and bad tokens count alike.
         await ApiServer.AssertErrorAsync(await _api.Anonymous.SendAsync(From(ip, "/api/v1/customers", apiKey: key)), 429, "RATE_LIMIT_EXCEEDED");
@@ -172,11 +162,11 @@ public sealed class TokenHardeningTests : IAsyncLifetime
         var ip = ApiServer.UniqueIp();
         using var first = await _api.Anonymous.SendAsync(From(ip, "/api/v1/customers", bearer: "a.b.c"));
         await ApiServer.AssertErrorAsync(first, 401, "TOKEN_INVALID");
-        Assert.Equal(29, Header(first, "X-RateLimit-Remaining"));
+        Assert.Equal(29, Rest.Header(first, "X-RateLimit-Remaining"));
 
         // No credentials at all is not a failure: it counts against the anonymous per-address limit.
         using var none = await _api.Anonymous.SendAsync(From(ip, "/api/v1/customers"));
         await ApiServer.AssertErrorAsync(none, 401, "AUTHENTICATION_REQUIRED");
-        Assert.Equal(300, Header(none, "X-RateLimit-Limit"));
+        Assert.Equal(300, Rest.Header(none, "X-RateLimit-Limit"));
     }
 }

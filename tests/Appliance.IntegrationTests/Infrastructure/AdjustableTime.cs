@@ -1,3 +1,5 @@
+using Appliance.Platform.Security;
+
 namespace Appliance.IntegrationTests.Infrastructure;
 
 /// <summary>
@@ -11,4 +13,11 @@ public sealed class AdjustableTime : TimeProvider
     public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + TimeSpan.FromTicks(Interlocked.Read(ref _offsetTicks));
 
     public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
+
+    /// <summary>A TOTP code of the next 30-second step (the server runs on this clock), so it was never used before.</summary>
+    public string NextTotp(byte[] secret)
+    {
+        Advance(TimeSpan.FromSeconds(30));
+        return Totp.Compute(secret, GetUtcNow());
+    }
 }

@@ -74,6 +74,9 @@ public sealed class ApiServer : IAsyncDisposable
 
     public TestDatabase? Database { get; }
 
+    /// <summary>The server's database (for servers started with one).</summary>
+    public NpgsqlDataSource Db => Database!.DataSource;
+
     public CapturingLoggerProvider Logs { get; }
 
     public IServiceProvider Services => _app.Services;
@@ -193,18 +196,27 @@ public sealed class ApiServer : IAsyncDisposable
     }
 
     /// <summary>The audit actions about <paramref name="entityId"/> in order, without the row that created it.</summary>
-    public async Task<List<string>> AuditActionsAsync(string entityId)
-    {
-        await using var command = Database!.DataSource.CreateCommand("SELECT action FROM audit_log WHERE entity_id = @id AND action <> 'created' ORDER BY id");
-        command.Parameters.Add(new Npgsql.NpgsqlParameter<string>("id", entityId));
-        await using var reader = await command.ExecuteReaderAsync();
-        var actions = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            actions.Add(reader.GetString(0));
-        }
+    public Task<List<string>> AuditActionsAsync(string entityId) =>
+        Db.StringsAsync("SELECT action FROM audit_log WHERE entity_id = @id AND action <> 'created' ORDER BY id", ("id", entityId));
 
-        return actions;
+    /// <summary>Signs <paramref name="user"/> in with <see cref="DefaultPassword"/> (asserting success): the access
+    /// token, the refresh token and the whole answer.</summary>
+    public async Task<(string Access, string Refresh, JsonElement Body)> SignInAsync(User user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var response = await LoginAsync(user.Email, DefaultPassword);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        var body = await ReadJsonAsync(response);
+        return (body.GetProperty("access_token").GetString()!, body.GetProperty("refresh_token").GetString()!, body);
+    }
+
+    /// <summary>Makes <paramref name="client"/> send every request from a <see cref="UniqueIp"/> of its own (needs
+    /// <c>Http:TrustedProxies=127.0.0.1</c>), so its failed attempts count against no other test.</summary>
+    public static HttpClient FromUniqueAddress(HttpClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        client.DefaultRequestHeaders.Add("X-Forwarded-For", UniqueIp());
+        return client;
     }
 
     public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

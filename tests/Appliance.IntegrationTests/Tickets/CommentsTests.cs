@@ -1,7 +1,5 @@
 using System.Text.Json;
-using Appliance.IntegrationTests.Crm;
 using Appliance.IntegrationTests.Infrastructure;
-using Rest = Appliance.IntegrationTests.Crm.Crm;
 
 namespace Appliance.IntegrationTests.Tickets;
 
@@ -39,7 +37,7 @@ public sealed class CommentsTests(ServiceDeskFixture desk) : IClassFixture<Servi
         Assert.Equal(desk.Technician.Id, created.Body.GetProperty("author_id").GetGuid());
         Assert.Equal(desk.Technician.DisplayName, created.Body.GetProperty("author_name").GetString());
         Assert.False(created.Body.GetProperty("is_internal").GetBoolean());
-        Assert.Equal(Clean, await desk.ScalarAsync<string>("SELECT body FROM ticket_comments WHERE id = @id", ("id", created.Id)));
+        Assert.Equal(Clean, await desk.Db.ScalarAsync<string>("SELECT body FROM ticket_comments WHERE id = @id", ("id", created.Id)));
 
         var read = await Rest.GetAsync(desk.AsTechnician, $"/api/v1/comments/{created.Id}");
         Assert.Equal((200, "\"1\"", Clean), (read.Status, read.ETag, read.Body.GetProperty("body").GetString()));
@@ -127,7 +125,7 @@ public sealed class CommentsTests(ServiceDeskFixture desk) : IClassFixture<Servi
     {
         var ticket = await desk.TicketAsync(desk.CustomerA);
         var comment = await CommentAsync(desk.AsTechnician, ticket, "vor dem Löschen");
-        await desk.ExecuteAsync("UPDATE tickets SET deleted_at = now() WHERE id = @id", ("id", ticket));
+        await desk.Db.ExecuteAsync("UPDATE tickets SET deleted_at = now() WHERE id = @id", ("id", ticket));
         var before = await desk.FootprintAsync();
         await ApiServer.AssertErrorAsync((await Rest.GetAsync(desk.Admin, $"/api/v1/tickets/{ticket}/comments")).Response, 404, "RESOURCE_NOT_FOUND");
         await ApiServer.AssertErrorAsync((await Rest.GetAsync(desk.Admin, $"/api/v1/comments/{comment.Id}")).Response, 404, "RESOURCE_NOT_FOUND");
@@ -140,8 +138,8 @@ public sealed class CommentsTests(ServiceDeskFixture desk) : IClassFixture<Servi
     public async Task Only_the_first_public_staff_reply_sets_first_response_at()
     {
         var ticket = await desk.TicketAsync(desk.CustomerA);
-        async Task<DateTime?> FirstResponseAsync() => await desk.ScalarAsync<DateTime?>("SELECT first_response_at FROM tickets WHERE id = @id", ("id", ticket));
-        var version = await desk.ScalarAsync<int>("SELECT version FROM tickets WHERE id = @id", ("id", ticket));
+        async Task<DateTime?> FirstResponseAsync() => await desk.Db.ScalarAsync<DateTime?>("SELECT first_response_at FROM tickets WHERE id = @id", ("id", ticket));
+        var version = await desk.Db.ScalarAsync<int>("SELECT version FROM tickets WHERE id = @id", ("id", ticket));
 
         await CommentAsync(desk.AsPortalA, ticket, "Kunde fragt nach");
         Assert.Null(await FirstResponseAsync());
@@ -152,13 +150,13 @@ public sealed class CommentsTests(ServiceDeskFixture desk) : IClassFixture<Servi
         var stamped = await FirstResponseAsync();
         Assert.NotNull(stamped);
         Assert.Equal(reply.Body.GetProperty("created_at").GetDateTimeOffset().UtcDateTime, stamped.Value.ToUniversalTime(), TimeSpan.FromMilliseconds(1));
-        Assert.Equal(version + 1, await desk.ScalarAsync<int>("SELECT version FROM tickets WHERE id = @id", ("id", ticket)));
+        Assert.Equal(version + 1, await desk.Db.ScalarAsync<int>("SELECT version FROM tickets WHERE id = @id", ("id", ticket)));
 
         await CommentAsync(desk.AsManager, ticket, "Zweite Antwort");
         Assert.Equal(stamped, await FirstResponseAsync());
-        Assert.Equal(["ticket.first_response"], await desk.EventsAsync(ticket));
-        Assert.Equal(["first_response"], await desk.AuditAsync("ticket", ticket));
-        Assert.Equal(version + 1, await desk.ScalarAsync<int>("SELECT version FROM tickets WHERE id = @id", ("id", ticket)));
+        Assert.Equal(["ticket.first_response"], await desk.Db.EventTypesAsync(ticket));
+        Assert.Equal(["first_response"], await desk.Db.AuditActionsAsync("ticket", ticket));
+        Assert.Equal(version + 1, await desk.Db.ScalarAsync<int>("SELECT version FROM tickets WHERE id = @id", ("id", ticket)));
     }
 
     [Fact]
@@ -168,9 +166,9 @@ public sealed class CommentsTests(ServiceDeskFixture desk) : IClassFixture<Servi
         var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
             Rest.PostAsync(i % 2 == 0 ? desk.AsTechnician : desk.AsOtherTechnician, $"/api/v1/tickets/{ticket}/comments", Json($"Antwort {i}"))));
         Assert.All(answers, a => Assert.Equal(201, a.Status));
-        Assert.Equal(["ticket.first_response"], await desk.EventsAsync(ticket));
+        Assert.Equal(["ticket.first_response"], await desk.Db.EventTypesAsync(ticket));
         // The stamp is the time of the reply that got the ticket first (its transaction's time, which is its created_at).
-        Assert.Equal(1L, await Rest.CountAsync(desk.Api, "SELECT count(*) FROM ticket_comments c JOIN tickets t ON t.id = c.ticket_id WHERE t.id = @id AND c.created_at = t.first_response_at", ("id", ticket)));
+        Assert.Equal(1L, await desk.Db.CountAsync("SELECT count(*) FROM ticket_comments c JOIN tickets t ON t.id = c.ticket_id WHERE t.id = @id AND c.created_at = t.first_response_at", ("id", ticket)));
     }
 
     [Fact]
@@ -178,7 +176,7 @@ public sealed class CommentsTests(ServiceDeskFixture desk) : IClassFixture<Servi
     {
         var ticket = await desk.TicketAsync(desk.CustomerA, "waiting_customer");
         await CommentAsync(desk.AsPortalA, ticket, "Hier die gewünschten Infos");
-        Assert.Equal("waiting_customer", await desk.ScalarAsync<string>("SELECT status FROM tickets WHERE id = @id", ("id", ticket)));
+        Assert.Equal("waiting_customer", await desk.Db.ScalarAsync<string>("SELECT status FROM tickets WHERE id = @id", ("id", ticket)));
     }
 
     [Fact]
@@ -191,16 +189,16 @@ public sealed class CommentsTests(ServiceDeskFixture desk) : IClassFixture<Servi
         Assert.Equal((200, "\"2\"", "<em>zweite</em> Fassung"), (patched.Status, patched.ETag, patched.Body.GetProperty("body").GetString()));
         Assert.Equal(204, (await Rest.DeleteAsync(desk.AsTechnician, url, patched.ETag)).Status);
 
-        Assert.Equal(["comment.created", "comment.updated", "comment.deleted"], await desk.EventsAsync(created.Id));
-        Assert.Equal(["created", "updated", "deleted"], await desk.AuditAsync("comment", created.Id));
-        Assert.Equal("[\"body\"]", await desk.ScalarAsync<string>("SELECT (payload->'changed_fields')::text FROM outbox_events WHERE event_type = 'comment.updated' AND aggregate_id = @id", ("id", created.Id.ToString())));
-        Assert.Equal("erste Fassung", await desk.ScalarAsync<string>("SELECT old_values->>'body' FROM audit_log WHERE entity_type = 'comment' AND action = 'updated' AND entity_id = @id", ("id", created.Id.ToString())));
-        Assert.Equal(desk.Technician.Id.ToString(), await desk.ScalarAsync<string>("SELECT actor_id FROM outbox_events WHERE event_type = 'comment.deleted' AND aggregate_id = @id", ("id", created.Id.ToString())));
+        Assert.Equal(["comment.created", "comment.updated", "comment.deleted"], await desk.Db.EventTypesAsync(created.Id));
+        Assert.Equal(["created", "updated", "deleted"], await desk.Db.AuditActionsAsync("comment", created.Id));
+        Assert.Equal("[\"body\"]", await desk.Db.ScalarAsync<string>("SELECT (payload->'changed_fields')::text FROM outbox_events WHERE event_type = 'comment.updated' AND aggregate_id = @id", ("id", created.Id.ToString())));
+        Assert.Equal("erste Fassung", await desk.Db.ScalarAsync<string>("SELECT old_values->>'body' FROM audit_log WHERE entity_type = 'comment' AND action = 'updated' AND entity_id = @id", ("id", created.Id.ToString())));
+        Assert.Equal(desk.Technician.Id.ToString(), await desk.Db.ScalarAsync<string>("SELECT actor_id FROM outbox_events WHERE event_type = 'comment.deleted' AND aggregate_id = @id", ("id", created.Id.ToString())));
 
         // Soft delete: gone from every read, kept in the table.
         await ApiServer.AssertErrorAsync((await Rest.GetAsync(desk.AsTechnician, url)).Response, 404, "RESOURCE_NOT_FOUND");
         Assert.Empty(Bodies(await Rest.GetAsync(desk.AsTechnician, $"/api/v1/tickets/{ticket}/comments")));
-        Assert.Equal(1L, await Rest.CountAsync(desk.Api, "SELECT count(*) FROM ticket_comments WHERE id = @id AND deleted_at IS NOT NULL", ("id", created.Id)));
+        Assert.Equal(1L, await desk.Db.CountAsync("SELECT count(*) FROM ticket_comments WHERE id = @id AND deleted_at IS NOT NULL", ("id", created.Id)));
         await ApiServer.AssertErrorAsync((await Rest.DeleteAsync(desk.AsTechnician, url)).Response, 404, "RESOURCE_NOT_FOUND");
     }
 
@@ -226,7 +224,7 @@ public sealed class CommentsTests(ServiceDeskFixture desk) : IClassFixture<Servi
         }
 
         Assert.Equal(before, await desk.FootprintAsync());
-        Assert.Null(await desk.ScalarAsync<DateTime?>("SELECT first_response_at FROM tickets WHERE id = @id", ("id", ticket)));
+        Assert.Null(await desk.Db.ScalarAsync<DateTime?>("SELECT first_response_at FROM tickets WHERE id = @id", ("id", ticket)));
     }
 
     [Fact]
@@ -244,7 +242,7 @@ public sealed class CommentsTests(ServiceDeskFixture desk) : IClassFixture<Servi
 
         Assert.Equal(200, (await Rest.PatchAsync(desk.AsTechnician, url, Json("Tippfehler behoben"))).Status);
 
-        await desk.ExecuteAsync("UPDATE ticket_comments SET created_at = now() - interval '16 minutes' WHERE id = @id", ("id", mine.Id));
+        await desk.Db.ExecuteAsync("UPDATE ticket_comments SET created_at = now() - interval '16 minutes' WHERE id = @id", ("id", mine.Id));
         before = await desk.FootprintAsync();
         var late = await Rest.PatchAsync(desk.AsTechnician, url, Json("zu spät"));
         Assert.Contains("15 minutes", (await ApiServer.AssertErrorAsync(late.Response, 403, "PERMISSION_DENIED")).GetProperty("message").GetString(), StringComparison.Ordinal);
@@ -274,8 +272,8 @@ public sealed class CommentsTests(ServiceDeskFixture desk) : IClassFixture<Servi
         var url = $"/api/v1/comments/{created.Id}";
         var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Rest.PatchAsync(desk.AsTechnician, url, Json($"Fassung {i}"), created.ETag)));
         Assert.Equal(OneWinner, answers.Select(a => a.Status).Order());
-        Assert.Equal(["comment.created", "comment.updated"], await desk.EventsAsync(created.Id));
-        Assert.Equal(2, await desk.ScalarAsync<int>("SELECT version FROM ticket_comments WHERE id = @id", ("id", created.Id)));
+        Assert.Equal(["comment.created", "comment.updated"], await desk.Db.EventTypesAsync(created.Id));
+        Assert.Equal(2, await desk.Db.ScalarAsync<int>("SELECT version FROM ticket_comments WHERE id = @id", ("id", created.Id)));
 
         var before = await desk.FootprintAsync();
         var stale = await Rest.DeleteAsync(desk.AsTechnician, url, created.ETag);

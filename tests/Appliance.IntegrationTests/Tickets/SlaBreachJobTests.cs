@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Appliance.Domain.Tickets;
+using Appliance.IntegrationTests.Infrastructure;
 using Appliance.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Quartz;
@@ -20,7 +21,7 @@ public sealed class SlaBreachJobTests(TicketKitFixture fixture) : IClassFixture<
             await TicketTestKit.PatchOkAsync(_kit.Admin, id, new JsonObject { ["status"] = status });
         }
 
-        await _kit.ExecuteAsync(
+        await _kit.Db.ExecuteAsync(
             """
             UPDATE tickets SET sla_response_due = now() + make_interval(mins => @response), sla_resolution_due = now() + make_interval(mins => @resolution),
                                first_response_at = CASE WHEN @responded THEN now() - interval '1 minute' END
@@ -41,26 +42,26 @@ public sealed class SlaBreachJobTests(TicketKitFixture fixture) : IClassFixture<
         var answeredInTime = await TicketAsync(customer, "in_progress", -5, 60, responded: true);
         var notYet = await TicketAsync(customer, "in_progress", 5, 60);
         var flaggedBefore = await TicketAsync(customer, "in_progress", -5, -5);
-        await _kit.ExecuteAsync("UPDATE tickets SET sla_breached = true WHERE id = @id", ("id", flaggedBefore));
+        await _kit.Db.ExecuteAsync("UPDATE tickets SET sla_breached = true WHERE id = @id", ("id", flaggedBefore));
         var deleted = await TicketAsync(customer, "in_progress", -5, -5);
         Assert.Equal(204, (int)(await _kit.Admin.DeleteAsync($"/api/v1/tickets/{deleted}")).StatusCode);
-        var versions = await _kit.CountAsync("SELECT sum(version) FROM tickets WHERE id IN (@a, @b)", ("a", noResponse), ("b", lateResolution));
+        var versions = await _kit.Db.CountAsync("SELECT sum(version) FROM tickets WHERE id IN (@a, @b)", ("a", noResponse), ("b", lateResolution));
 
         Assert.Equal(2, await SlaBreaches.MarkAsync(_kit.Db, DateTimeOffset.UtcNow, batchSize: 1, CancellationToken.None));
 
         Assert.Equal(
             new[] { noResponse, lateResolution }.Order(),
             (await TicketIdsAsync("SELECT id FROM tickets WHERE sla_breached AND id <> @before AND customer_id = @customer", flaggedBefore, customer)).Order());
-        Assert.Equal(versions + 2, await _kit.CountAsync("SELECT sum(version) FROM tickets WHERE id IN (@a, @b)", ("a", noResponse), ("b", lateResolution)));
+        Assert.Equal(versions + 2, await _kit.Db.CountAsync("SELECT sum(version) FROM tickets WHERE id IN (@a, @b)", ("a", noResponse), ("b", lateResolution)));
         foreach (var (id, response, resolution) in new[] { (noResponse, true, false), (lateResolution, false, true) })
         {
             var breach = Assert.Single(await _kit.EventsAsync(id), e => e.Type == "ticket.sla_breached").Payload;
             Assert.Equal(response, breach.GetProperty("response_breached").GetBoolean());
             Assert.Equal(resolution, breach.GetProperty("resolution_breached").GetBoolean());
-            Assert.Equal(1, await _kit.CountAsync(
+            Assert.Equal(1, await _kit.Db.CountAsync(
                 "SELECT count(*) FROM audit_log WHERE entity_type = 'ticket' AND entity_id = @id AND action = 'sla_breached' AND actor_type = 'system' AND (new_values->>'sla_breached')::boolean",
                 ("id", id.ToString())));
-            var ticket = await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{id}");
+            var ticket = await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{id}");
             Assert.True(ticket.GetProperty("sla_breached").GetBoolean());
         }
 
@@ -96,7 +97,7 @@ public sealed class SlaBreachJobTests(TicketKitFixture fixture) : IClassFixture<
             {
                 Assert.NotNull(await scheduler.GetJobDetail(Appliance.Worker.Jobs.SlaBreachJob.Key));
                 var deadline = DateTimeOffset.UtcNow.AddSeconds(30);
-                while (await _kit.CountAsync("SELECT count(*) FROM tickets WHERE id = @id AND sla_breached", ("id", id)) == 0)
+                while (await _kit.Db.CountAsync("SELECT count(*) FROM tickets WHERE id = @id AND sla_breached", ("id", id)) == 0)
                 {
                     Assert.True(DateTimeOffset.UtcNow < deadline, "the scheduled job did not flag the ticket within 30 s");
                     await Task.Delay(200);

@@ -44,7 +44,7 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
         Assert.Equal(created.AddMinutes(480), ticket.GetProperty("sla_resolution_due").GetDateTimeOffset());
         Assert.False(ticket.GetProperty("sla_breached").GetBoolean());
 
-        var stored = await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{id}");
+        var stored = await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{id}");
         Assert.Equal(ticket.GetRawText(), stored.GetRawText());
     }
 
@@ -53,7 +53,7 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
     {
         var customer = await _kit.CustomerAsync("Ohne Vertrag");
         var ticket = await _kit.CreateTicketAsync(customer, priority: "critical");
-        var standard = await _kit.ScalarAsync<Guid>("SELECT id FROM sla_policies WHERE is_default");
+        var standard = await _kit.Db.ScalarAsync<Guid>("SELECT id FROM sla_policies WHERE is_default");
         Assert.Equal(standard, ticket.GetProperty("sla_policy_id").GetGuid());
         var due = ticket.GetProperty("sla_response_due").GetDateTimeOffset();
         // The standard calendar is Mon-Fri 08:00-17:00 Europe/Berlin: the due date lies inside those hours.
@@ -86,8 +86,8 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
 
         var third = (await _kit.CreateTicketAsync(_customer)).GetProperty("ticket_number").GetInt64();
         Assert.True(third > first + 1, $"number {third} was handed out before");
-        Assert.Equal(0, await _kit.CountAsync("SELECT count(*) - count(DISTINCT ticket_number) FROM tickets"));
-        Assert.Equal(0, await _kit.CountAsync("SELECT count(*) FROM tickets WHERE ticket_number = @n AND deleted_at IS NULL", ("n", second.GetProperty("ticket_number").GetInt64())));
+        Assert.Equal(0, await _kit.Db.CountAsync("SELECT count(*) - count(DISTINCT ticket_number) FROM tickets"));
+        Assert.Equal(0, await _kit.Db.CountAsync("SELECT count(*) FROM tickets WHERE ticket_number = @n AND deleted_at IS NULL", ("n", second.GetProperty("ticket_number").GetInt64())));
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
         var idle = await _kit.UserAsync(Roles.TechnicianL2, null, "backup", "network");
         var unskilled = await _kit.UserAsync(Roles.TechnicianL1, null, "m365");
         var inactive = await _kit.UserAsync(Roles.TechnicianL1, null, "backup");
-        await _kit.ExecuteAsync("UPDATE users SET is_active = false WHERE id = @id", ("id", inactive.Id));
+        await _kit.Db.ExecuteAsync("UPDATE users SET is_active = false WHERE id = @id", ("id", inactive.Id));
         var manager = await _kit.UserAsync(Roles.ServiceManager, null, "backup");
 
         // Two open tickets for "busy", one for "idle" (assigned by hand), one closed ticket for "idle" that does not count.
@@ -112,8 +112,8 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
             }
         }
 
-        Assert.Equal(2, await _kit.CountAsync("SELECT open_tickets FROM technician_load WHERE user_id = @u", ("u", busy.Id)));
-        Assert.Equal(1, await _kit.CountAsync("SELECT open_tickets FROM technician_load WHERE user_id = @u", ("u", idle.Id)));
+        Assert.Equal(2, await _kit.Db.CountAsync("SELECT open_tickets FROM technician_load WHERE user_id = @u", ("u", busy.Id)));
+        Assert.Equal(1, await _kit.Db.CountAsync("SELECT open_tickets FROM technician_load WHERE user_id = @u", ("u", idle.Id)));
 
         var assigned = await _kit.CreateTicketAsync(_customer, category: "Backup");
         Assert.Equal(idle.Id, assigned.GetProperty("assigned_to").GetGuid());
@@ -135,7 +135,7 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
         var noCategory = await _kit.CreateTicketAsync(_customer);
         Assert.Equal("new", noCategory.GetProperty("status").GetString());
         Assert.NotEqual(unskilled.Id, (await _kit.CreateTicketAsync(_customer, category: "backup")).GetProperty("assigned_to").GetGuid());
-        Assert.Equal(0, await _kit.CountAsync("SELECT count(*) FROM tickets WHERE assigned_to IN (@a, @b)", ("a", inactive.Id), ("b", manager.Id)));
+        Assert.Equal(0, await _kit.Db.CountAsync("SELECT count(*) FROM tickets WHERE assigned_to IN (@a, @b)", ("a", inactive.Id), ("b", manager.Id)));
     }
 
     [Fact]
@@ -150,7 +150,7 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
         var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ =>
             _kit.Admin.PostAsync("/api/v1/tickets", TicketTestKit.Json(TicketTestKit.NewTicket(_customer, category: "telephony")))));
         Assert.All(responses, r => Assert.Equal(201, (int)r.StatusCode));
-        var perTech = await Task.WhenAll(techs.Select(t => _kit.CountAsync("SELECT count(*) FROM tickets WHERE assigned_to = @u", ("u", t.Id))));
+        var perTech = await Task.WhenAll(techs.Select(t => _kit.Db.CountAsync("SELECT count(*) FROM tickets WHERE assigned_to = @u", ("u", t.Id))));
         Assert.Equal(40, perTech.Sum());
         // How evenly a burst spreads depends on scheduling (creates decide on counts that others are about to raise),
         // so it only has to reach everyone; the rule then levels: the next creates, one at a time, go to the least
@@ -162,9 +162,9 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
             await _kit.CreateTicketAsync(_customer, category: "telephony");
         }
 
-        var levelled = await Task.WhenAll(techs.Select(t => _kit.CountAsync("SELECT count(*) FROM tickets WHERE assigned_to = @u", ("u", t.Id))));
+        var levelled = await Task.WhenAll(techs.Select(t => _kit.Db.CountAsync("SELECT count(*) FROM tickets WHERE assigned_to = @u", ("u", t.Id))));
         Assert.All(levelled, n => Assert.Equal(perTech.Max(), n));
-        Assert.Equal(0, await _kit.CountAsync("""
+        Assert.Equal(0, await _kit.Db.CountAsync("""
             SELECT count(*) FROM technician_load l
              WHERE open_tickets <> (SELECT count(*) FROM tickets t WHERE t.assigned_to = l.user_id AND t.deleted_at IS NULL
                                       AND t.status IN ('new', 'assigned', 'in_progress', 'waiting_customer'))
@@ -196,13 +196,13 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
             Assert.Equal(only.Id, (await ApiServer.ReadJsonAsync(response)).GetProperty("assigned_to").GetGuid());
         }
 
-        Assert.Equal(1, await _kit.CountAsync("SELECT open_tickets FROM technician_load WHERE user_id = @u", ("u", only.Id)));
+        Assert.Equal(1, await _kit.Db.CountAsync("SELECT open_tickets FROM technician_load WHERE user_id = @u", ("u", only.Id)));
 
         // A load row that went missing is created again and the technician keeps getting tickets.
-        await _kit.ExecuteAsync("DELETE FROM technician_load WHERE user_id = @u", ("u", only.Id));
+        await _kit.Db.ExecuteAsync("DELETE FROM technician_load WHERE user_id = @u", ("u", only.Id));
         var ticket = await _kit.CreateTicketAsync(_customer, category: "firewall");
         Assert.Equal(only.Id, ticket.GetProperty("assigned_to").GetGuid());
-        Assert.Equal(1, await _kit.CountAsync("SELECT open_tickets FROM technician_load WHERE user_id = @u", ("u", only.Id)));
+        Assert.Equal(1, await _kit.Db.CountAsync("SELECT open_tickets FROM technician_load WHERE user_id = @u", ("u", only.Id)));
     }
 
     [Fact]
@@ -210,12 +210,12 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
     {
         var ticket = await _kit.CreateTicketAsync(_customer, title: "Audit und Ereignis");
         var id = ticket.GetProperty("id").GetGuid();
-        Assert.Equal(["created"], await _kit.AuditActionsAsync(id));
+        Assert.Equal(["created"], await _kit.Db.AuditActionsAsync("ticket", id));
         var events = await _kit.EventsAsync(id);
         var created = Assert.Single(events);
         Assert.Equal("ticket.created", created.Type);
         Assert.Equal("Audit und Ereignis", created.Payload.GetProperty("data").GetProperty("title").GetString());
-        Assert.Equal(1, await _kit.CountAsync(
+        Assert.Equal(1, await _kit.Db.CountAsync(
             "SELECT count(*) FROM audit_log WHERE entity_id = @id AND actor_type = 'user' AND actor_id = @actor AND new_values->>'title' = 'Audit und Ereignis' AND request_id IS NOT NULL",
             ("id", id.ToString()), ("actor", _kit.Api.AdminId.ToString())));
     }
@@ -239,7 +239,7 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
     public async Task Bad_input_is_422_with_the_field_and_nothing_is_written(string template, string field)
     {
         var deleted = await _kit.CustomerAsync("Gelöscht");
-        await _kit.ExecuteAsync("UPDATE customers SET deleted_at = now() WHERE id = @id", ("id", deleted));
+        await _kit.Db.ExecuteAsync("UPDATE customers SET deleted_at = now() WHERE id = @id", ("id", deleted));
         var body = template.Replace("CUSTOMER", _customer.ToString(), StringComparison.Ordinal)
             .Replace("UNKNOWN", Guid.NewGuid().ToString(), StringComparison.Ordinal)
             .Replace("DELETED", deleted.ToString(), StringComparison.Ordinal);
@@ -285,15 +285,6 @@ public sealed class TicketCreateTests(TicketKitFixture fixture) : IClassFixture<
         var foreign = await client.PostAsync("/api/v1/tickets", TicketTestKit.Json(TicketTestKit.NewTicket(other)));
         await ApiServer.AssertErrorAsync(foreign, 403, "PERMISSION_DENIED");
         Assert.Equal(written, await _kit.WrittenRowsAsync());
-    }
-
-    [Theory]
-    [InlineData(Roles.Billing)]
-    public async Task Roles_without_ticket_create_get_403(string role)
-    {
-        var user = await _kit.UserAsync(role);
-        using var client = _kit.ClientFor(user);
-        await ApiServer.AssertErrorAsync(await client.PostAsync("/api/v1/tickets", TicketTestKit.Json(TicketTestKit.NewTicket(_customer))), 403, "PERMISSION_DENIED");
     }
 
     [Theory]

@@ -17,7 +17,7 @@ public sealed class TicketListSearchTests(TicketSearchFixture fixture) : IClassF
 
     private async Task<List<string>> KeysAsync(HttpClient client, string query)
     {
-        var body = await TicketTestKit.GetJsonAsync(client, "/api/v1/tickets?limit=100&" + query);
+        var body = await Rest.GetOkAsync(client, "/api/v1/tickets?limit=100&" + query);
         var byId = _tickets.ToDictionary(kv => kv.Value, kv => kv.Key);
         var keys = body.GetProperty("data").EnumerateArray().Select(t => byId[t.GetProperty("id").GetGuid()]).ToList();
         Assert.Equal(keys.Count, body.GetProperty("meta").GetProperty("total").GetInt64());
@@ -83,7 +83,7 @@ public sealed class TicketListSearchTests(TicketSearchFixture fixture) : IClassF
     [Fact]
     public async Task Sparse_fields_and_includes_shape_lists_and_single_tickets()
     {
-        var list = await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets?fields=title,status&include=customer,assigned_to&assigned_to={_tech.Id}");
+        var list = await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets?fields=title,status&include=customer,assigned_to&assigned_to={_tech.Id}");
         var item = Assert.Single(list.GetProperty("data").EnumerateArray());
         Assert.Equal(["id", "title", "status", "customer", "assignee"], item.EnumerateObject().Select(p => p.Name));
         Assert.Equal(_companyA, item.GetProperty("customer").GetProperty("id").GetGuid());
@@ -95,12 +95,12 @@ public sealed class TicketListSearchTests(TicketSearchFixture fixture) : IClassF
         var single = await ApiServer.ReadJsonAsync(response);
         Assert.Equal(["id", "ticket_number", "assignee"], single.EnumerateObject().Select(p => p.Name));
         Assert.NotNull(response.Headers.ETag);
-        var unassigned = await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{_tickets["server-b"]}?include=assigned_to");
+        var unassigned = await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{_tickets["server-b"]}?include=assigned_to");
         Assert.Equal(JsonValueKind.Null, unassigned.GetProperty("assignee").ValueKind);
         await ApiServer.AssertErrorAsync(await _kit.Admin.GetAsync($"/api/v1/tickets/{_tickets["server-b"]}?colour=red"), 400, "VALIDATION_ERROR");
 
         var number = single.GetProperty("ticket_number").GetInt64();
-        var byNumber = await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{number}");
+        var byNumber = await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{number}");
         Assert.Equal(_tickets["drucker-title"], byNumber.GetProperty("id").GetGuid());
     }
 
@@ -120,7 +120,7 @@ public sealed class TicketListSearchTests(TicketSearchFixture fixture) : IClassF
     [Fact]
     public async Task Search_finds_ticket_numbers()
     {
-        var number = (await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{_tickets["server-b"]}")).GetProperty("ticket_number").GetInt64();
+        var number = (await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{_tickets["server-b"]}")).GetProperty("ticket_number").GetInt64();
         Assert.Equal(["server-b"], await KeysAsync($"search={number}"));
     }
 
@@ -158,11 +158,11 @@ public sealed class TicketListSearchTests(TicketSearchFixture fixture) : IClassF
 
         await ApiServer.AssertErrorAsync(await customer.GetAsync($"/api/v1/tickets/{_tickets["server-b"]}"), 404, "RESOURCE_NOT_FOUND");
         await ApiServer.AssertErrorAsync(await customer.GetAsync($"/api/v1/tickets/{_tickets["server-b"]}?include=customer"), 404, "RESOURCE_NOT_FOUND");
-        var number = (await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{_tickets["server-b"]}")).GetProperty("ticket_number").GetInt64();
+        var number = (await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{_tickets["server-b"]}")).GetProperty("ticket_number").GetInt64();
         await ApiServer.AssertErrorAsync(await customer.GetAsync($"/api/v1/tickets/{number}"), 404, "RESOURCE_NOT_FOUND");
         await ApiServer.AssertErrorAsync(await customer.GetAsync($"/api/v1/tickets/{_tickets["server-b"]}/watchers"), 403, "PERMISSION_DENIED");
 
-        var included = await TicketTestKit.GetJsonAsync(customer, "/api/v1/tickets?include=customer,assigned_to&limit=100");
+        var included = await Rest.GetOkAsync(customer, "/api/v1/tickets?include=customer,assigned_to&limit=100");
         Assert.All(included.GetProperty("data").EnumerateArray(), t => Assert.Equal(_companyA, t.GetProperty("customer").GetProperty("id").GetGuid()));
         var assignee = included.GetProperty("data").EnumerateArray().Single(t => t.GetProperty("id").GetGuid() == _tickets["drucker-title"]).GetProperty("assignee");
         Assert.Equal(JsonValueKind.Null, assignee.GetProperty("email").ValueKind);
@@ -184,11 +184,11 @@ public sealed class TicketListSearchTests(TicketSearchFixture fixture) : IClassF
     [Fact]
     public async Task Pages_report_the_exact_total_and_links()
     {
-        var page = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?limit=4&page=2&sort=ticket_number");
+        var page = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?limit=4&page=2&sort=ticket_number");
         Assert.Equal(6, page.GetProperty("meta").GetProperty("total").GetInt64());
         Assert.Equal(2, page.GetProperty("meta").GetProperty("total_pages").GetInt32());
         Assert.Equal(2, page.GetProperty("data").GetArrayLength());
-        var first = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?limit=4&page=1&sort=ticket_number");
+        var first = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?limit=4&page=1&sort=ticket_number");
         Assert.Equal(6, first.GetProperty("meta").GetProperty("total").GetInt64());
         Assert.EndsWith("page=2", first.GetProperty("links").GetProperty("next").GetString(), StringComparison.Ordinal);
     }
@@ -235,8 +235,8 @@ public sealed class TicketSearchFixture : IAsyncLifetime
 
         await TicketTestKit.PatchOkAsync(_kit.Admin, _tickets["drucker-title"], new JsonObject { ["assigned_to"] = _tech.Id.ToString() });
         await TicketTestKit.PatchOkAsync(_kit.Admin, _tickets["server-b"], new JsonObject { ["status"] = "in_progress" });
-        await _kit.ExecuteAsync("UPDATE tickets SET sla_breached = true WHERE id = @id", ("id", _tickets["server-b"]));
-        await _kit.ExecuteAsync(
+        await _kit.Db.ExecuteAsync("UPDATE tickets SET sla_breached = true WHERE id = @id", ("id", _tickets["server-b"]));
+        await _kit.Db.ExecuteAsync(
             "UPDATE tickets SET created_at = '2026-01-15T10:00:00Z', sla_response_due = '2026-01-15T18:00:00Z', sla_resolution_due = '2026-01-17T10:00:00Z' WHERE id = @id",
             ("id", _tickets["internal-a"]));
     }

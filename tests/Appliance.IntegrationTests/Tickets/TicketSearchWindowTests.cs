@@ -1,4 +1,5 @@
 using Appliance.Domain.Tickets;
+using Appliance.IntegrationTests.Infrastructure;
 
 namespace Appliance.IntegrationTests.Tickets;
 
@@ -13,7 +14,7 @@ public sealed class TicketSearchWindowTests(TicketSearchWindowFixture fixture) :
     [Fact]
     public async Task A_frequent_word_answers_the_newest_matches_up_to_the_window()
     {
-        var body = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=Routinewartung&limit=100&sort=-created_at");
+        var body = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?search=Routinewartung&limit=100&sort=-created_at");
         Assert.Equal(TicketStore.SearchWindow, body.GetProperty("meta").GetProperty("total").GetInt64());
         var numbers = body.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("title").GetString()).ToList();
         Assert.Equal(Enumerable.Range(1, TicketStore.SearchWindow).Select(i => $"Routinewartung Server {i}"), numbers);
@@ -23,24 +24,24 @@ public sealed class TicketSearchWindowTests(TicketSearchWindowFixture fixture) :
     public async Task A_search_that_stops_at_its_window_says_its_total_is_a_lower_bound()
     {
         // 10,100 tickets match; the window answers the newest 50 and must not claim that is all.
-        var capped = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=Routinewartung&limit=10");
+        var capped = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?search=Routinewartung&limit=10");
         var meta = capped.GetProperty("meta");
         Assert.Equal(TicketStore.SearchWindow, meta.GetProperty("total").GetInt64());
         Assert.True(meta.GetProperty("total_is_lower_bound").GetBoolean());
 
-        var complete = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=Seltenheitswert");
+        var complete = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?search=Seltenheitswert");
         Assert.False(complete.GetProperty("meta").GetProperty("total_is_lower_bound").GetBoolean());
-        var plain = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?limit=10&status=new");
+        var plain = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?limit=10&status=new");
         Assert.False(plain.GetProperty("meta").GetProperty("total_is_lower_bound").GetBoolean());
     }
 
     [Fact]
     public async Task A_rare_word_in_an_old_ticket_is_found_beyond_the_newest_rows()
     {
-        var body = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=Seltenheitswert");
+        var body = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?search=Seltenheitswert");
         var hit = Assert.Single(body.GetProperty("data").EnumerateArray());
         Assert.Equal("Alte Seltenheitswert Anfrage", hit.GetProperty("title").GetString());
-        var inComment = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=Kommentarfund");
+        var inComment = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?search=Kommentarfund");
         Assert.Equal("Alte Seltenheitswert Anfrage", Assert.Single(inComment.GetProperty("data").EnumerateArray()).GetProperty("title").GetString());
     }
 
@@ -73,8 +74,8 @@ public sealed class TicketSearchWindowTests(TicketSearchWindowFixture fixture) :
     [Fact]
     public async Task Totals_above_the_exact_bound_are_the_full_count()
     {
-        var body = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?limit=10");
-        var expected = await _kit.CountAsync("SELECT count(*) FROM tickets WHERE deleted_at IS NULL");
+        var body = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?limit=10");
+        var expected = await _kit.Db.CountAsync("SELECT count(*) FROM tickets WHERE deleted_at IS NULL");
         Assert.True(expected > 10_000);
         var total = body.GetProperty("meta").GetProperty("total").GetInt64();
         // The first request may answer the lower bound while the count runs; the exact total follows shortly.
@@ -84,7 +85,7 @@ public sealed class TicketSearchWindowTests(TicketSearchWindowFixture fixture) :
             Assert.Equal(1001, total);
             Assert.True(DateTimeOffset.UtcNow < deadline, "the exact total did not arrive");
             await Task.Delay(100);
-            total = (await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?limit=10")).GetProperty("meta").GetProperty("total").GetInt64();
+            total = (await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?limit=10")).GetProperty("meta").GetProperty("total").GetInt64();
         }
     }
 }
@@ -101,7 +102,7 @@ public sealed class TicketSearchWindowFixture : IAsyncLifetime
     {
         Kit = await TicketTestKit.StartAsync();
         var customer = await Kit.CustomerAsync("Hotel Braun");
-        await Kit.ExecuteAsync(
+        await Kit.Db.ExecuteAsync(
             """
             INSERT INTO tickets (title, description, customer_id, created_at, updated_at)
             SELECT 'Routinewartung Server ' || g, 'Monatliche Prüfung der Sicherung KB4021' || CASE WHEN g % 100 = 1 THEN ' R7001' ELSE '' END,

@@ -14,7 +14,7 @@ public sealed class TicketTestKit : IAsyncDisposable
 
     public ApiServer Api { get; }
 
-    public NpgsqlDataSource Db => Api.Database!.DataSource;
+    public NpgsqlDataSource Db => Api.Db;
 
     /// <summary>Signed in as a system admin.</summary>
     public HttpClient Admin => Api.Client;
@@ -23,35 +23,10 @@ public sealed class TicketTestKit : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Api.DisposeAsync();
 
-    public async Task<Guid> CustomerAsync(string name, Guid? slaPolicyId = null)
-    {
-        await using var command = Db.CreateCommand("INSERT INTO customers (customer_number, name, sla_policy_id) VALUES (@number, @name, @policy) RETURNING id");
-        command.Parameters.AddWithValue("number", "T-" + Guid.NewGuid().ToString("N")[..10]);
-        command.Parameters.AddWithValue("name", name + " " + Guid.NewGuid().ToString("N")[..6]);
-        command.Parameters.AddWithValue("policy", (object?)slaPolicyId ?? DBNull.Value);
-        return (Guid)(await command.ExecuteScalarAsync())!;
-    }
+    public Task<Guid> CustomerAsync(string name, Guid? slaPolicyId = null) => Db.CustomerAsync(name, slaPolicyId);
 
-    /// <summary>
-    /// A policy open around the clock (so a due date is creation plus the target, to the microsecond): response/resolution
-    /// minutes critical 60/240, high 120/480, medium 240/1440, low 480/2880.
-    /// </summary>
-    public async Task<Guid> AlwaysOpenPolicyAsync()
-    {
-        await using var command = Db.CreateCommand("""
-            WITH p AS (
-                INSERT INTO sla_policies (name, is_default, time_zone, critical_response_minutes, critical_resolution_minutes,
-                    high_response_minutes, high_resolution_minutes, medium_response_minutes, medium_resolution_minutes,
-                    low_response_minutes, low_resolution_minutes)
-                VALUES (@name, false, 'Europe/Berlin', 60, 240, 120, 480, 240, 1440, 480, 2880)
-                RETURNING id),
-            h AS (INSERT INTO sla_policy_hours (policy_id, weekday, start_time, end_time)
-                  SELECT p.id, d, '00:00', '24:00' FROM p, generate_series(1, 7) d)
-            SELECT id FROM p
-            """);
-        command.Parameters.AddWithValue("name", "24x7 " + Guid.NewGuid().ToString("N")[..8]);
-        return (Guid)(await command.ExecuteScalarAsync())!;
-    }
+    /// <inheritdoc cref="Seed.AlwaysOpenPolicyAsync"/>
+    public Task<Guid> AlwaysOpenPolicyAsync() => Db.AlwaysOpenPolicyAsync();
 
     /// <summary>A member of staff with skills (technicians) or a customer user (with <paramref name="customerId"/>).</summary>
     public async Task<User> UserAsync(string role, Guid? customerId = null, params string[] skills)
@@ -59,7 +34,7 @@ public sealed class TicketTestKit : IAsyncDisposable
         var user = await Api.CreateUserAsync(role, customerId);
         if (skills.Length > 0)
         {
-            await ExecuteAsync("UPDATE users SET skills = @skills WHERE id = @id", ("skills", skills), ("id", user.Id));
+            await Db.ExecuteAsync("UPDATE users SET skills = @skills WHERE id = @id", ("skills", skills), ("id", user.Id));
         }
 
         return user;
@@ -103,16 +78,10 @@ public sealed class TicketTestKit : IAsyncDisposable
     public Task<JsonElement> CreateTicketAsync(Guid customerId, string title = "Drucker im Büro druckt nicht", string? category = null, string? priority = null) =>
         PostTicketAsync(Admin, NewTicket(customerId, title, category, priority));
 
-    public static async Task<HttpResponseMessage> PatchAsync(HttpClient client, Guid id, JsonObject body, string? ifMatch = null)
+    public static Task<HttpResponseMessage> PatchAsync(HttpClient client, Guid id, JsonObject body, string? ifMatch = null)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        using var request = new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/tickets/{id}") { Content = Json(body) };
-        if (ifMatch is not null)
-        {
-            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
-        }
-
-        return await client.SendAsync(request);
+        ArgumentNullException.ThrowIfNull(body);
+        return Rest.RequestAsync(client, HttpMethod.Patch, $"/api/v1/tickets/{id}", Json(body), ifMatch);
     }
 
     /// <summary>PATCH that must succeed; returns the new representation.</summary>
@@ -122,48 +91,6 @@ public sealed class TicketTestKit : IAsyncDisposable
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"PATCH {body.ToJsonString()} answered {(int)response.StatusCode}: {text}");
         return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
-    public static async Task<JsonElement> GetJsonAsync(HttpClient client, string path)
-    {
-        ArgumentNullException.ThrowIfNull(client);
-        var response = await client.GetAsync(path);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"GET {path} answered {(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
-    public async Task<long> CountAsync(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var command = Db.CreateCommand(sql);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    public async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var command = Db.CreateCommand(sql);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
-
-    public async Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var command = Db.CreateCommand(sql);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>Every outbox event of a ticket, oldest first: (event type, payload).</summary>
@@ -181,23 +108,8 @@ public sealed class TicketTestKit : IAsyncDisposable
         return events;
     }
 
-    /// <summary>Every audit action on a ticket, oldest first.</summary>
-    public async Task<List<string>> AuditActionsAsync(Guid ticketId)
-    {
-        await using var command = Db.CreateCommand("SELECT action FROM audit_log WHERE entity_type = 'ticket' AND entity_id = @id ORDER BY id");
-        command.Parameters.AddWithValue("id", ticketId.ToString());
-        await using var reader = await command.ExecuteReaderAsync();
-        var actions = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            actions.Add(reader.GetString(0));
-        }
-
-        return actions;
-    }
-
     /// <summary>Rows of every table a ticket request could write to, for "nothing was written" checks.</summary>
-    public Task<long> WrittenRowsAsync() => CountAsync("""
+    public Task<long> WrittenRowsAsync() => Db.CountAsync("""
         SELECT (SELECT count(*) FROM tickets) + (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM outbox_events)
              + (SELECT count(*) FROM ticket_sla_pauses) + (SELECT count(*) FROM ticket_watchers)
              + (SELECT coalesce(sum(version), 0) FROM tickets) + (SELECT coalesce(sum(open_tickets), 0) FROM technician_load)

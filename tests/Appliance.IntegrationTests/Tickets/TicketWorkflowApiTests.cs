@@ -78,7 +78,7 @@ public sealed class TicketWorkflowApiTests(TicketKitFixture fixture) : IClassFix
             body["assigned_to"] = _tech.Id.ToString();
         }
 
-        var before = await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{id}");
+        var before = await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{id}");
         var eventsBefore = (await _kit.EventsAsync(id)).Count;
         var after = await TicketTestKit.PatchOkAsync(_kit.Admin, id, body);
         Assert.Equal(to, after.GetProperty("status").GetString());
@@ -150,7 +150,7 @@ public sealed class TicketWorkflowApiTests(TicketKitFixture fixture) : IClassFix
         var billing = await _kit.UserAsync(Roles.Billing);
         var customerUser = await _kit.UserAsync(Roles.CustomerAdmin, _customer);
         var gone = await _kit.UserAsync(Roles.TechnicianL1);
-        await _kit.ExecuteAsync("UPDATE users SET is_active = false WHERE id = @id", ("id", gone.Id));
+        await _kit.Db.ExecuteAsync("UPDATE users SET is_active = false WHERE id = @id", ("id", gone.Id));
         var written = await _kit.WrittenRowsAsync();
         foreach (var who in new[] { billing.Id, customerUser.Id, gone.Id, Guid.NewGuid() })
         {
@@ -197,17 +197,6 @@ public sealed class TicketWorkflowApiTests(TicketKitFixture fixture) : IClassFix
         Assert.Equal("Drucker wird repariert", worked.GetProperty("title").GetString());
     }
 
-    [Theory]
-    [InlineData(Roles.CustomerAdmin)]
-    [InlineData(Roles.Billing)]
-    public async Task Roles_without_ticket_update_get_403_on_patch(string role)
-    {
-        var user = await _kit.UserAsync(role, role == Roles.CustomerAdmin ? _customer : null);
-        using var client = _kit.ClientFor(user);
-        var id = await TicketInAsync("new");
-        await ApiServer.AssertErrorAsync(await TicketTestKit.PatchAsync(client, id, new JsonObject { ["title"] = "Neu" }), 403, "PERMISSION_DENIED");
-    }
-
     [Fact]
     public async Task If_match_guards_against_lost_updates_and_a_race_of_two_patches_has_one_winner()
     {
@@ -235,7 +224,7 @@ public sealed class TicketWorkflowApiTests(TicketKitFixture fixture) : IClassFix
             TicketTestKit.PatchAsync(_kit.Admin, id, new JsonObject { ["title"] = "Gewinner B" }, current));
         Assert.Equal([200, 412], race.Select(r => (int)r.StatusCode).Order());
         var winner = await ApiServer.ReadJsonAsync(race.Single(r => (int)r.StatusCode == 200));
-        var final = await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{id}");
+        var final = await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{id}");
         Assert.Equal(winner.GetProperty("title").GetString(), final.GetProperty("title").GetString());
     }
 
@@ -256,8 +245,8 @@ public sealed class TicketWorkflowApiTests(TicketKitFixture fixture) : IClassFix
             ["tags"] = new JsonArray("Hardware", "vip"),
             ["category"] = "printing",
         });
-        Assert.Equal(["created", "updated"], await _kit.AuditActionsAsync(id));
-        var audit = await _kit.ScalarAsync<string>("SELECT old_values::text || '|' || new_values::text FROM audit_log WHERE entity_id = @id AND action = 'updated'", ("id", id.ToString()));
+        Assert.Equal(["created", "updated"], await _kit.Db.AuditActionsAsync("ticket", id));
+        var audit = await _kit.Db.ScalarAsync<string>("SELECT old_values::text || '|' || new_values::text FROM audit_log WHERE entity_id = @id AND action = 'updated'", ("id", id.ToString()));
         Assert.Contains("\"priority\": \"medium\"", audit, StringComparison.Ordinal);
         Assert.Contains("\"priority\": \"critical\"", audit, StringComparison.Ordinal);
         var events = (await _kit.EventsAsync(id)).Select(e => e.Type).ToList();
@@ -269,7 +258,7 @@ public sealed class TicketWorkflowApiTests(TicketKitFixture fixture) : IClassFix
         var priority = (await _kit.EventsAsync(id))[4].Payload;
         Assert.Equal("medium", priority.GetProperty("old_priority").GetString());
         Assert.Equal("critical", priority.GetProperty("new_priority").GetString());
-        var ticket = await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{id}");
+        var ticket = await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{id}");
         Assert.Equal(["hardware", "vip"], ticket.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
     }
 
@@ -304,16 +293,16 @@ public sealed class TicketWorkflowApiTests(TicketKitFixture fixture) : IClassFix
     public async Task Waiting_for_the_customer_pauses_the_sla_and_resuming_moves_the_due_dates_by_the_pause()
     {
         var id = await TicketInAsync("in_progress");
-        var before = await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{id}");
+        var before = await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{id}");
         var paused = await TicketTestKit.PatchOkAsync(_kit.Admin, id, new JsonObject { ["status"] = "waiting_customer" });
         var pausedSince = paused.GetProperty("sla_paused_since").GetDateTimeOffset();
         Assert.Equal(before.GetProperty("sla_resolution_due").GetDateTimeOffset(), paused.GetProperty("sla_resolution_due").GetDateTimeOffset());
-        Assert.Equal(1, await _kit.CountAsync("SELECT count(*) FROM ticket_sla_pauses WHERE ticket_id = @id AND resumed_at IS NULL", ("id", id)));
+        Assert.Equal(1, await _kit.Db.CountAsync("SELECT count(*) FROM ticket_sla_pauses WHERE ticket_id = @id AND resumed_at IS NULL", ("id", id)));
 
         await Task.Delay(1500);
         var resumed = await TicketTestKit.PatchOkAsync(_kit.Admin, id, new JsonObject { ["status"] = "in_progress" });
         Assert.Equal(JsonValueKind.Null, resumed.GetProperty("sla_paused_since").ValueKind);
-        var resumedAt = await _kit.ScalarAsync<DateTime>("SELECT resumed_at FROM ticket_sla_pauses WHERE ticket_id = @id", ("id", id));
+        var resumedAt = await _kit.Db.ScalarAsync<DateTime>("SELECT resumed_at FROM ticket_sla_pauses WHERE ticket_id = @id", ("id", id));
         var pause = new DateTimeOffset(resumedAt, TimeSpan.Zero) - pausedSince;
         // The pause is measured on the wall clock, which NTP may slew (by up to 0.05 %) while Task.Delay runs on the
         // monotonic one: a CI machine measured 1.49976 s for a 1.5 s delay.
@@ -326,22 +315,22 @@ public sealed class TicketWorkflowApiTests(TicketKitFixture fixture) : IClassFix
         await TicketTestKit.PatchOkAsync(_kit.Admin, id, new JsonObject { ["status"] = "waiting_customer" });
         var resolved = await TicketTestKit.PatchOkAsync(_kit.Admin, id, new JsonObject { ["status"] = "resolved" });
         Assert.Equal(JsonValueKind.Null, resolved.GetProperty("sla_paused_since").ValueKind);
-        Assert.Equal(0, await _kit.CountAsync("SELECT count(*) FROM ticket_sla_pauses WHERE ticket_id = @id AND resumed_at IS NULL", ("id", id)));
-        Assert.Equal(2, await _kit.CountAsync("SELECT count(*) FROM ticket_sla_pauses WHERE ticket_id = @id", ("id", id)));
+        Assert.Equal(0, await _kit.Db.CountAsync("SELECT count(*) FROM ticket_sla_pauses WHERE ticket_id = @id AND resumed_at IS NULL", ("id", id)));
+        Assert.Equal(2, await _kit.Db.CountAsync("SELECT count(*) FROM ticket_sla_pauses WHERE ticket_id = @id", ("id", id)));
     }
 
     [Fact]
     public async Task A_priority_change_recomputes_the_due_dates_and_an_overrun_target_breaches_at_once()
     {
         var id = await TicketInAsync("in_progress");
-        var created = (await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{id}")).GetProperty("created_at").GetDateTimeOffset();
+        var created = (await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{id}")).GetProperty("created_at").GetDateTimeOffset();
         var low = await TicketTestKit.PatchOkAsync(_kit.Admin, id, new JsonObject { ["priority"] = "low" });
         Assert.Equal(created.AddMinutes(480), low.GetProperty("sla_response_due").GetDateTimeOffset());
         Assert.Equal(created.AddMinutes(2880), low.GetProperty("sla_resolution_due").GetDateTimeOffset());
         Assert.False(low.GetProperty("sla_breached").GetBoolean());
 
         // Pretend the ticket is five hours old: critical (4 h to resolve) is overrun the moment it is chosen.
-        await _kit.ExecuteAsync("UPDATE tickets SET created_at = created_at - interval '5 hours' WHERE id = @id", ("id", id));
+        await _kit.Db.ExecuteAsync("UPDATE tickets SET created_at = created_at - interval '5 hours' WHERE id = @id", ("id", id));
         var critical = await TicketTestKit.PatchOkAsync(_kit.Admin, id, new JsonObject { ["priority"] = "critical" });
         Assert.Equal(created.AddHours(-5).AddMinutes(240), critical.GetProperty("sla_resolution_due").GetDateTimeOffset());
         Assert.True(critical.GetProperty("sla_breached").GetBoolean());
@@ -357,14 +346,14 @@ public sealed class TicketWorkflowApiTests(TicketKitFixture fixture) : IClassFix
         await _kit.CommentAsync(id, customerUser.Id, "<p>Gibt es schon Neuigkeiten?</p>", isInternal: false);
         await _kit.CommentAsync(id, _tech.Id, "<p>Intern: Treiber prüfen</p>", isInternal: true);
         await _kit.CommentAsync(id, null, "<p>Automatische Nachricht</p>", isInternal: false);
-        var ticket = await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{id}");
+        var ticket = await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{id}");
         Assert.Equal(JsonValueKind.Null, ticket.GetProperty("first_response_at").ValueKind);
 
         var reply = await _kit.CommentAsync(id, _tech.Id, "<p>Wir kümmern uns darum.</p>", isInternal: false);
-        var replyAt = await _kit.ScalarAsync<DateTime>("SELECT created_at FROM ticket_comments WHERE id = @id", ("id", reply));
-        ticket = await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{id}");
+        var replyAt = await _kit.Db.ScalarAsync<DateTime>("SELECT created_at FROM ticket_comments WHERE id = @id", ("id", reply));
+        ticket = await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{id}");
         Assert.Equal(new DateTimeOffset(replyAt, TimeSpan.Zero), ticket.GetProperty("first_response_at").GetDateTimeOffset());
         await _kit.CommentAsync(id, _kit.Api.AdminId, "<p>Zweite Antwort</p>", isInternal: false);
-        Assert.Equal(ticket.GetProperty("first_response_at").GetDateTimeOffset(), (await TicketTestKit.GetJsonAsync(_kit.Admin, $"/api/v1/tickets/{id}")).GetProperty("first_response_at").GetDateTimeOffset());
+        Assert.Equal(ticket.GetProperty("first_response_at").GetDateTimeOffset(), (await Rest.GetOkAsync(_kit.Admin, $"/api/v1/tickets/{id}")).GetProperty("first_response_at").GetDateTimeOffset());
     }
 }
