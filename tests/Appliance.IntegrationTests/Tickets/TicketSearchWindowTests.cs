@@ -52,21 +52,21 @@ public sealed class TicketSearchWindowTests(TicketSearchWindowFixture fixture) :
         Assert.True(TicketStore.IsIdentifierSearch("KB4021 E12"));
         Assert.False(TicketStore.IsIdentifierSearch("Fehler E40417"));
 
-        var rare = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=E40417");
+        var rare = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?search=E40417");
         Assert.Equal("Alte Seltenheitswert Anfrage", Assert.Single(rare.GetProperty("data").EnumerateArray()).GetProperty("title").GetString());
         Assert.False(rare.GetProperty("meta").GetProperty("total_is_lower_bound").GetBoolean());
-        var inComment = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=E40418");
+        var inComment = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?search=E40418");
         Assert.Equal("Alte Seltenheitswert Anfrage", Assert.Single(inComment.GetProperty("data").EnumerateArray()).GetProperty("title").GetString());
 
         // KB4021 is in all 10,100 routine tickets, more than the index lookup takes: the newest 50 all the same.
-        var frequent = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=KB4021&limit=100&sort=-created_at");
+        var frequent = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?search=KB4021&limit=100&sort=-created_at");
         Assert.Equal(TicketStore.SearchWindow, frequent.GetProperty("meta").GetProperty("total").GetInt64());
         Assert.True(frequent.GetProperty("meta").GetProperty("total_is_lower_bound").GetBoolean());
         var titles = frequent.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("title").GetString());
         Assert.Equal(Enumerable.Range(1, TicketStore.SearchWindow).Select(i => $"Routinewartung Server {i}"), titles);
 
         // Below the cap but above the window: the newest 50 of the matches, from the index alone.
-        var some = await TicketTestKit.GetJsonAsync(_kit.Admin, "/api/v1/tickets?search=R7001&limit=100&sort=-created_at");
+        var some = await Rest.GetOkAsync(_kit.Admin, "/api/v1/tickets?search=R7001&limit=100&sort=-created_at");
         var someTitles = some.GetProperty("data").EnumerateArray().Select(t => t.GetProperty("title").GetString());
         Assert.Equal(Enumerable.Range(0, TicketStore.SearchWindow).Select(i => $"Routinewartung Server {(i * 100) + 1}"), someTitles);
     }
