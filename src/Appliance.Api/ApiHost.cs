@@ -63,6 +63,7 @@ public static class ApiHost
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = settings.Http.MaxRequestBodyBytes;
+            kestrel.Limits.RequestHeadersTimeout = settings.Http.RequestHeadersTimeout;
         });
 
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options));

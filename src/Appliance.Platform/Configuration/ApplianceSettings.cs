@@ -24,7 +24,11 @@ public sealed record RedisSettings(string Host, int Port, string? User, string? 
 /// <param name="MaxRequestBodyBytes">Largest accepted request body.</param>
 /// <param name="TrustedProxies">Proxies whose X-Forwarded-For is believed (HAProxy).</param>
 /// <param name="InstanceName">Optional name sent as <c>X-Served-By</c> so that an operator (and the HAProxy test) sees which instance answered.</param>
-public sealed record HttpSettings(Uri Url, long MaxRequestBodyBytes, IReadOnlyList<System.Net.IPAddress> TrustedProxies, string? InstanceName = null);
+public sealed record HttpSettings(Uri Url, long MaxRequestBodyBytes, IReadOnlyList<System.Net.IPAddress> TrustedProxies, string? InstanceName = null)
+{
+    /// <summary>How long a client may take to send its request headers before Kestrel answers 408 and closes (Kestrel's 30 s by default).</summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
 
 /// <summary>The validated settings of one appliance binary. Read explicitly (no reflection binding) so that trimming keeps everything it needs.</summary>
 public sealed record ApplianceSettings(DatabaseSettings Database, RedisSettings Redis, HttpSettings Http)
@@ -72,7 +76,10 @@ public sealed record ApplianceSettings(DatabaseSettings Database, RedisSettings 
             reader.HttpUrl("Http:Url", "http://127.0.0.1:8080"),
             reader.Long("Http:MaxRequestBodyBytes", DefaultMaxRequestBodyBytes, 1024, 1024L * 1024 * 1024),
             reader.IpAddresses("Http:TrustedProxies"),
-            reader.Token("Http:InstanceName", 64));
+            reader.Token("Http:InstanceName", 64))
+        {
+            RequestHeadersTimeout = TimeSpan.FromSeconds(reader.Int("Http:RequestHeadersTimeoutSeconds", 30, 1, 300)),
+        };
         return new ApplianceSettings(database, redis, http);
     }
 }

@@ -12,7 +12,8 @@ public sealed class ServerRejectionTests : IAsyncLifetime
 {
     private ApiServer _api = null!;
 
-    public async Task InitializeAsync() => _api = await ApiServer.StartAsync(withDatabase: false);
+    public async Task InitializeAsync() =>
+        _api = await ApiServer.StartAsync(new Dictionary<string, string?> { ["Http:RequestHeadersTimeoutSeconds"] = "2" }, withDatabase: false);
 
     public async Task DisposeAsync() => await _api.DisposeAsync();
 
@@ -43,6 +44,14 @@ public sealed class ServerRejectionTests : IAsyncLifetime
         // Never reaches the audit log's user_agent column.
         var response = await SendRawAsync("GET /health HTTP/1.1\r\nHost: x\r\nUser-Agent: a\0b\r\n\r\n");
         AssertBodyless(response, 400);
+    }
+
+    [Fact]
+    public async Task Headers_not_finished_within_the_header_timeout_are_408_without_a_body()
+    {
+        // Kestrel checks its timeouts about once a second; the test API allows 2 s (Http:RequestHeadersTimeoutSeconds).
+        var response = await SendRawAsync("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: still typing");
+        AssertBodyless(response, 408);
     }
 
     [Fact]
