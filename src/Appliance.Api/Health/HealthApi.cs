@@ -96,7 +96,7 @@ public static class HealthApi
     {
         var probe = Probes.GetOrAdd(connectionString, static cs =>
         {
-            var builder = new NpgsqlConnectionStringBuilder(cs) { Pooling = false, Timeout = (int)CheckTimeout.TotalSeconds, ApplicationName = "appliance-api-ready" };
+            var builder = new NpgsqlConnectionStringBuilder(cs) { Pooling = false, Multiplexing = false, Timeout = (int)CheckTimeout.TotalSeconds, ApplicationName = "appliance-api-ready" };
             return new NpgsqlSlimDataSourceBuilder(builder.ConnectionString).Build();
         });
         var database = new NpgsqlConnectionStringBuilder(connectionString).Database;

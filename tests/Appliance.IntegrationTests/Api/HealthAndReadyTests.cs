@@ -31,6 +31,16 @@ public sealed class HealthAndReadyTests
     }
 
     [Fact]
+    public async Task Ready_is_200_when_the_connection_string_asks_for_multiplexing()
+    {
+        // The readiness probe opens a fresh unpooled connection, which Npgsql refuses to combine with multiplexing.
+        await using var api = await ApiServer.StartAsync(connectionOptions: "Multiplexing=true");
+        var response = await api.Client.GetAsync("/ready");
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("ok", (await ApiServer.ReadJsonAsync(response)).GetProperty("checks").GetProperty("postgres").GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Ready_is_503_envelope_naming_redis_when_redis_is_stopped_and_recovers_when_it_returns()
     {
         await using var redis = await RedisProcess.StartAsync();

@@ -89,13 +89,19 @@ public sealed class ApiServer : IAsyncDisposable
         Action<WebApplication>? mapExtra = null,
         bool withDatabase = true,
         TimeProvider? time = null,
-        int? maxPoolSize = null)
+        int? maxPoolSize = null,
+        string? connectionOptions = null)
     {
         var database = withDatabase ? await TestDatabase.CreateAsync() : null;
         maxPoolSize ??= int.TryParse(Environment.GetEnvironmentVariable("APPLIANCE_TEST_API_MAX_POOL"), out var fromEnvironment) ? fromEnvironment : null;
         var connectionString = database is null ? "Host=127.0.0.1;Port=1;Database=none;Username=none;Timeout=2"
             : maxPoolSize is { } poolSize ? new NpgsqlConnectionStringBuilder(database.ConnectionString) { MaxPoolSize = poolSize, Timeout = 5 }.ConnectionString
             : database.ConnectionString;
+        if (connectionOptions is not null)
+        {
+            connectionString += ";" + connectionOptions;
+        }
+
         var values = new Dictionary<string, string?>
         {
             ["Database:ConnectionString"] = connectionString,
